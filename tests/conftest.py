@@ -1,0 +1,40 @@
+"""Shared fixtures: run a test once per backend, and seed everything."""
+import numpy as np
+import pytest
+
+import tinygan
+from tinygan import backend
+
+BACKENDS = ["numpy", "strict", "cupy"]
+
+
+def _skip_reason(name):
+    if name != "cupy":
+        return None
+    try:
+        backend._load_cupy()
+    except backend.BackendError as error:
+        return f"CuPy backend unavailable on this machine: {error}"
+    return None
+
+
+@pytest.fixture(params=BACKENDS)
+def on_backend(request):
+    """Run the test on each backend: NumPy, the strict CuPy stand-in, and CuPy when a GPU
+    is visible (skipped with the reason otherwise)."""
+    reason = _skip_reason(request.param)
+    if reason:
+        pytest.skip(reason)
+    with backend.using(request.param):
+        tinygan.manual_seed(0)
+        yield request.param
+
+
+@pytest.fixture
+def host_rng():
+    """A seeded host generator for test inputs."""
+    return np.random.default_rng(1234)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long training runs, opt-in with `-m slow`")

@@ -1,0 +1,181 @@
+"""The engine's documented behaviour: known derivatives, numerical stability, gradient
+accumulation, no_grad / detach / retain_graph, deep graphs, and errors that teach."""
+import numpy as np
+import pytest
+
+import tinygan as tg
+from tinygan import backend
+
+pytestmark = pytest.mark.usefixtures("on_backend")
+
+
+def _f64(values, requires_grad=True):
+    return tg.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+def test_derivative_of_x_sigmoid_x_matches_the_closed_form():
+    """d/dx x·σ(x) = σ(x) + x·σ(x)(1 − σ(x)), to float64 rounding (1e-12)."""
+    values = np.linspace(-6, 6, 25)
+    x = _f64(values)
+    (x * tg.sigmoid(x)).sum().backward()
+    s = 1 / (1 + np.exp(-values))
+    np.testing.assert_allclose(tg.tensor(x.grad).numpy(), s + values * s * (1 - s), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softplus_log_sigmoid_sigmoid_are_exact_at_plus_minus_1e4(dtype):
+    """At |x| = 1e4 the naive formulas give inf or nan; ours give the exact limits:
+    softplus(1e4) = 1e4, softplus(−1e4) = 0, log σ(1e4) = 0, log σ(−1e4) = −1e4, and
+    derivatives σ(x) → 1 / 0 and 1 − σ(x) → 0 / 1."""
+    x = tg.tensor(np.array([1e4, -1e4], dtype=dtype), requires_grad=True)
+    for fn, value, slope in [(tg.softplus, [1e4, 0.0], [1.0, 0.0]),
+                             (tg.log_sigmoid, [0.0, -1e4], [0.0, 1.0]),
+                             (tg.sigmoid, [1.0, 0.0], [0.0, 0.0])]:
+        x.zero_grad()
+        y = fn(x)
+        y.sum().backward()
+        assert np.all(np.isfinite(y.numpy())) and np.all(np.isfinite(tg.tensor(x.grad).numpy()))
+        np.testing.assert_array_equal(y.numpy(), np.array(value, dtype=dtype))
+        np.testing.assert_array_equal(tg.tensor(x.grad).numpy(), np.array(slope, dtype=dtype))
+
+
+def test_small_mlp_gradient_matches_hand_derivation(host_rng):
+    """L = Σ (W2 relu(W1 x + b1) + b2 − y)² / n, derived by hand:
+    e = 2(ŷ − y)/n;  ∂L/∂W2 = hᵀe;  ∂L/∂b2 = Σe;  δ = (e W2ᵀ)·[a > 0];  ∂L/∂W1 = xᵀδ;  ∂L/∂b1 = Σδ."""
+    n = 6
+    x = host_rng.standard_normal((n, 3))
+    y = host_rng.standard_normal((n, 2))
+    W1, b1 = host_rng.standard_normal((3, 4)), host_rng.standard_normal(4)
+    W2, b2 = host_rng.standard_normal((4, 2)), host_rng.standard_normal(2)
+    params = [_f64(p) for p in (W1, b1, W2, b2)]
+    tW1, tb1, tW2, tb2 = params
+    prediction = tg.relu(_f64(x, False) @ tW1 + tb1) @ tW2 + tb2
+    ((prediction - _f64(y, False)) ** 2).sum().__truediv__(n).backward()
+
+    a = x @ W1 + b1
+    h = np.maximum(a, 0)
+    e = 2 * (h @ W2 + b2 - y) / n
+    delta = (e @ W2.T) * (a > 0)
+    expected = [x.T @ delta, delta.sum(0), h.T @ e, e.sum(0)]
+    for p, want in zip(params, expected):
+        np.testing.assert_allclose(tg.tensor(p.grad).numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_gradients_accumulate_until_zero_grad():
+    x = _f64([1.0, 2.0])
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(tg.tensor(x.grad).numpy(), [3 + 2, 3 + 4])
+    x.zero_grad()
+    assert x.grad is None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(tg.tensor(x.grad).numpy(), [3, 3])
+
+
+def test_a_value_used_twice_gets_both_gradients():
+    x = _f64([2.0])
+    y = x * x + x          # dy/dx = 2x + 1 = 5
+    y.backward(tg.tensor(np.ones(1)))
+    np.testing.assert_allclose(tg.tensor(x.grad).numpy(), [5.0])
+
+
+def test_no_grad_builds_no_graph_and_detach_cuts_it():
+    x = _f64([1.0, 2.0])
+    with tg.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.is_leaf
+    z = (x.detach() * x).sum()     # only the second factor carries gradient
+    z.backward()
+    np.testing.assert_allclose(tg.tensor(x.grad).numpy(), [1.0, 2.0])
+
+    @tg.no_grad()
+    def doubled(t):
+        return t * 2
+    assert not doubled(x).requires_grad
+    assert tg.is_grad_enabled()
+
+
+def test_retain_graph_allows_a_second_backward_and_freed_graph_says_so():
+    x = _f64([1.5])
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(tg.tensor(x.grad).numpy(), [6.0])
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_backward_frees_intermediate_buffers():
+    x = _f64([1.0, 2.0])
+    h = x * x
+    loss = h.sum()
+    loss.backward()
+    assert h._parents == () and loss._parents == ()
+
+
+def test_chain_of_100000_ops_runs_backward_without_recursion_error():
+    x = _f64([1.0])
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.sum().backward()
+    np.testing.assert_array_equal(tg.tensor(x.grad).numpy(), [1.0])
+
+
+def test_backward_on_non_scalar_needs_a_gradient():
+    x = _f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"one-element output.*shape \(2,\)"):
+        (x * 2).backward()
+    (x * 2).backward(tg.tensor(np.array([1.0, 10.0])))
+    np.testing.assert_allclose(tg.tensor(x.grad).numpy(), [2.0, 20.0])
+
+
+def test_shape_errors_name_the_op_and_both_shapes():
+    a, b = tg.zeros(2, 3), tg.zeros(4, 5)
+    with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4, 5\)"):
+        a + b
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) are not aligned"):
+        a @ b
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape a tensor of shape \(2, 3\)"):
+        a.reshape(4, 2)
+
+
+def test_mixing_float32_and_float64_is_refused():
+    with pytest.raises(TypeError, match="float32 and float64 would silently upcast"):
+        tg.zeros(2) * tg.zeros(2, dtype="float64")
+
+
+def test_python_floats_keep_the_tensor_dtype():
+    assert (tg.zeros(2) * 0.5 + 1).dtype == np.float32
+    assert tg.tensor([1.0, 2.0]).dtype == np.float32
+    assert tg.tensor([1, 2]).dtype.kind == "i"
+
+
+def test_item_numpy_and_repr():
+    x = tg.tensor([[3.5]])
+    assert x.item() == 3.5
+    assert type(x.numpy()) is np.ndarray
+    assert "tensor(" in repr(x)
+    with pytest.raises(ValueError, match="one element"):
+        tg.zeros(2).item()
+
+
+def test_manual_seed_makes_draws_repeat():
+    tg.manual_seed(7)
+    first = tg.randn(3, 4).numpy()
+    tg.manual_seed(7)
+    np.testing.assert_array_equal(first, tg.randn(3, 4).numpy())
+    assert not np.array_equal(first, tg.randn(3, 4).numpy())
+
+
+def test_requires_grad_only_for_floats():
+    with pytest.raises(TypeError, match="floating-point"):
+        tg.tensor([1, 2], requires_grad=True)
+
+
+def test_unknown_and_unavailable_backends_say_what_to_do():
+    with pytest.raises(backend.BackendError, match="unknown backend 'jax'"):
+        tg.set_backend("jax")
+    if "cupy" not in backend.available_backends():
+        with pytest.raises(backend.BackendError, match="cupy-cuda12x"):
+            tg.set_backend("cupy")

@@ -1,0 +1,1 @@
+"""Helpers for tinygan's own tests: not part of the public API."""
