@@ -14,7 +14,7 @@ def _skip_reason(name):
     try:
         backend._load_cupy()
     except backend.BackendError as error:
-        return f"CuPy backend unavailable on this machine: {error}"
+        return f"CuPy backend unavailable here ({str(error).split('. ')[0]})"
     return None
 
 

@@ -16,11 +16,13 @@ from tinygan.ops import (abs, clip, concatenate, exp, leaky_relu, log, log_sigmo
                          where)
 from tinygan.gradcheck import gradcheck, GradcheckError
 from tinygan.creation import zeros, ones, randn, rand, arange, zeros_like, ones_like
+from tinygan import nn, optim
+from tinygan.checkpoint import save, load, CheckpointError
 
 __all__ = [
     "__version__", "backend", "set_backend", "get_backend", "manual_seed", "Tensor", "tensor",
     "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "ops",
     "abs", "clip", "concatenate", "exp", "leaky_relu", "log", "log_sigmoid", "matmul",
     "maximum", "mean", "minimum", "relu", "sigmoid", "softplus", "sqrt", "stack", "tanh",
-    "where", "zeros", "ones", "randn", "rand", "arange", "zeros_like", "ones_like",
+    "where", "nn", "optim", "save", "load", "CheckpointError", "zeros", "ones", "randn", "rand", "arange", "zeros_like", "ones_like",
 ]

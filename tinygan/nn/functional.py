@@ -1,0 +1,136 @@
+"""Layers as functions: the building blocks ``tinygan.nn``'s modules call, plus the
+activations and losses, so ``import tinygan.nn.functional as F`` works as in PyTorch."""
+from tinygan import backend
+from tinygan.backend import get_array_module
+from tinygan.ops import (leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh,  # noqa: F401
+                         exp, log, sqrt)
+from tinygan.ops.reductions import max as reduce_max, sum as reduce_sum, mean, var
+from tinygan.tensor import Tensor, as_tensor, make_node
+from tinygan.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                               discriminator_loss, generator_loss)
+
+__all__ = ["linear", "maxout", "dropout", "batch_norm", "log_softmax", "softmax", "relu",
+           "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid",
+           "binary_cross_entropy_with_logits", "binary_cross_entropy", "cross_entropy",
+           "discriminator_loss", "generator_loss"]
+
+
+def linear(x, weight, bias=None):
+    """y = x W + b, with W of shape (in_features, out_features): each column is one
+    unit's incoming weights (PyTorch stores the transpose)."""
+    out = x @ weight
+    return out + bias if bias is not None else out
+
+
+def maxout(x, pieces):
+    """Maxout (Goodfellow et al. 2013): y[:, j] = max_p x[:, p·U + j], U = width / pieces.
+
+    The pieces of a unit are stored piece-major (column p·U + j), so the max runs over
+    ``pieces`` contiguous blocks with ``maximum(out=)``, far faster in NumPy than a max over
+    a short last axis. ∂y/∂x = 1 for the winning piece (the first one on a tie), 0 for the rest.
+    """
+    x = as_tensor(x)
+    xp = get_array_module(x.data)
+    n, width = x.shape
+    if width % pieces:
+        raise ValueError(f"maxout: {width} inputs cannot be split into {pieces} equal pieces")
+    units = width // pieces
+    data = x.data
+    out = data[:, :units].copy()
+    for p in range(1, pieces):
+        xp.maximum(out, data[:, p * units:(p + 1) * units], out=out)
+
+    def backward(g):
+        grad = xp.empty_like(data)
+        taken = None
+        for p in range(pieces):
+            wins = data[:, p * units:(p + 1) * units] == out
+            if taken is None:
+                taken = wins
+            else:
+                wins &= ~taken            # a tie goes to the first winning piece only
+                taken |= wins
+            xp.multiply(g, wins, out=grad[:, p * units:(p + 1) * units])
+        return (grad,)
+    return make_node(out, (x,), backward, "maxout")
+
+
+# Dropout draws 16-bit integers rather than float32 uniforms: half the random bits.
+_DRAW_LEVELS = 1 << 16
+
+
+def dropout(x, p=0.5, training=True):
+    """Inverted dropout: each entry is zeroed with probability p and the survivors are
+    scaled by 1/(1 − p), so E[y] = x and evaluation needs no rescaling.
+
+    The keep test is ``u < round((1 − p)·2¹⁶)`` on 16-bit draws u; the scale is the exact
+    inverse of that keep rate, so E[y] = x holds exactly. ∂y/∂x = mask · scale.
+    """
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    x = as_tensor(x)
+    if not training or p == 0:
+        return x
+    xp = get_array_module(x.data)
+    threshold = round((1 - p) * _DRAW_LEVELS)
+    scale = _DRAW_LEVELS / threshold
+    draws = backend.rng().integers(0, _DRAW_LEVELS, size=x.shape, dtype=xp.uint16)
+    keep = draws < threshold
+    out = xp.multiply(x.data, keep)
+    out *= scale
+
+    def backward(g):
+        grad = xp.multiply(g, keep)
+        grad *= scale
+        return (grad,)
+    return make_node(out, (x,), backward, "dropout")
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=True,
+               momentum=0.1, eps=1e-5):
+    """y = (x − μ) / √(σ² + ε) · γ + β over the batch axis (Ioffe & Szegedy 2015).
+
+    In training μ, σ² are the batch's (gradients flow through them, derived from the ops)
+    and the running estimates move by ``momentum`` (unbiased variance, as PyTorch);
+    in evaluation the running estimates are used.
+    """
+    x = as_tensor(x)
+    if training:
+        if x.shape[0] < 2:
+            raise ValueError("batch_norm in training mode needs at least 2 samples per batch")
+        mu = mean(x, axis=0)
+        sigma2 = var(x, axis=0)
+        n = x.shape[0]
+        running_mean *= 1 - momentum
+        running_mean += momentum * mu.data
+        running_var *= 1 - momentum
+        running_var += momentum * sigma2.data * (n / (n - 1))
+    else:
+        mu, sigma2 = Tensor(running_mean), Tensor(running_var)
+    out = (x - mu) / sqrt(sigma2 + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def log_softmax(x, axis=-1):
+    """log softmax(x)ᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m), m = max x (a constant, for stability)."""
+    x = as_tensor(x)
+    shifted = x - Tensor(reduce_max(x.detach(), axis=axis, keepdims=True).data)
+    return shifted - log(reduce_sum(exp(shifted), axis=axis, keepdims=True))
+
+
+def softmax(x, axis=-1):
+    return exp(log_softmax(x, axis))
+
+
+def cross_entropy(logits, labels, reduction="mean"):
+    """ℓ = −log softmax(l)[label] for integer class labels (multi-class classifiers)."""
+    logits = as_tensor(logits)
+    labels = labels.data if isinstance(labels, Tensor) else backend.asarray(labels)
+    rows = get_array_module(logits.data).arange(logits.shape[0])
+    per_sample = -log_softmax(logits)[rows, labels]
+    return {"mean": mean, "sum": reduce_sum}[reduction](per_sample) if reduction != "none" \
+        else per_sample

@@ -1,0 +1,26 @@
+"""Constraints applied to weights between updates."""
+from tinygan.backend import get_array_module
+
+__all__ = ["clip_column_norms_", "grad_norm"]
+
+
+def clip_column_norms_(weight, max_norm):
+    """Rescale, in place, every column of ``weight`` (one unit's incoming weights) whose
+    Euclidean norm exceeds ``max_norm`` down to exactly ``max_norm``:
+        w_j ← w_j · min(1, max_norm / ‖w_j‖)
+    (the ``max_col_norm`` constraint of the 2014 paper's configurations)."""
+    data = weight.data if hasattr(weight, "data") else weight
+    xp = get_array_module(data)
+    norms = xp.sqrt((data * data).sum(axis=0))
+    scale = xp.minimum(1, max_norm / xp.maximum(norms, 1e-12)).astype(data.dtype)
+    data *= scale
+    return weight
+
+
+def grad_norm(parameters):
+    """The Euclidean norm of all parameters' gradients together, ‖∇θ‖₂ (0 if none)."""
+    total = 0.0
+    for parameter in parameters:
+        if parameter.grad is not None:
+            total += float((parameter.grad * parameter.grad).sum())
+    return total ** 0.5

@@ -1,0 +1,39 @@
+"""Adam (Kingma & Ba 2015)."""
+from tinygan.backend import get_array_module
+from tinygan.optim.optimizer import Optimizer
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """For each parameter θ with gradient g, at step t = 1, 2, …:
+
+        m ← β₁ m + (1 − β₁) g,        v ← β₂ v + (1 − β₂) g²
+        m̂ = m / (1 − β₁ᵗ),            v̂ = v / (1 − β₂ᵗ)
+        θ ← θ − η m̂ / (√v̂ + ε)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if lr <= 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay))
+
+    def update(self, parameter, grad, group, state):
+        xp = get_array_module(parameter.data)
+        beta1, beta2 = group["betas"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * parameter.data
+        if "step" not in state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(parameter.data)
+            state["exp_avg_sq"] = xp.zeros_like(parameter.data)
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * (grad * grad)
+        denominator = xp.sqrt(v / (1 - beta2 ** t))
+        denominator += group["eps"]
+        parameter.data -= (group["lr"] / (1 - beta1 ** t)) * m / denominator

@@ -1,0 +1,46 @@
+"""Stochastic gradient descent with momentum, as the 2014 paper trained its GAN."""
+from tinygan.backend import get_array_module
+from tinygan.optim.optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """For each parameter θ with gradient g (PyTorch's formulation):
+
+        g ← g + λθ                      (weight decay λ)
+        v ← μ v + g                     (momentum μ; v = g at the first step)
+        d ← g + μ v  if nesterov, else v
+        θ ← θ − η d                     (learning rate η)
+
+    Updates are made in place on the parameter arrays.
+    """
+
+    def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
+        if lr <= 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        if nesterov and momentum <= 0:
+            raise ValueError("Nesterov momentum needs momentum > 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, nesterov=nesterov,
+                                      weight_decay=weight_decay))
+
+    def update(self, parameter, grad, group, state):
+        lr, momentum = group["lr"], group["momentum"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * parameter.data
+        if momentum:
+            velocity = state.get("momentum_buffer")
+            if velocity is None:
+                velocity = state["momentum_buffer"] = grad.copy()
+            else:
+                velocity *= momentum
+                velocity += grad
+            direction = grad + momentum * velocity if group["nesterov"] else velocity
+        else:
+            direction = grad
+        # η·d into a reused buffer: no parameter-sized temporary per step
+        scratch = state.get("_scratch")
+        if scratch is None:
+            scratch = state["_scratch"] = get_array_module(direction).empty_like(direction)
+        get_array_module(direction).multiply(direction, lr, out=scratch)
+        parameter.data -= scratch
