@@ -14,7 +14,7 @@ import numpy
 
 __all__ = [
     "BackendError", "available_backends", "set_backend", "get_backend", "using",
-    "get_array_module", "to_numpy", "asarray", "manual_seed", "rng", "seed_for",
+    "get_array_module", "to_numpy", "asarray", "manual_seed", "rng", "seed_for", "backend_generator",
     "scatter_add", "gpu_status",
 ]
 
@@ -174,6 +174,14 @@ def manual_seed(seed):
     _state.seed = int(seed)
     _state.generator = _state.xp.random.default_rng(_state.seed)
     return _state.generator
+
+
+def backend_generator(seed):
+    """A new generator of the active backend seeded with ``seed`` (an int or a tuple of
+    ints, see :func:`seed_for`), independent of the global one."""
+    if isinstance(seed, (tuple, list)):
+        seed = seed_for(*seed)
+    return _state.xp.random.default_rng(int(seed))
 
 
 def rng():

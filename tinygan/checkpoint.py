@@ -95,6 +95,10 @@ def load(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise CheckpointError(f"no checkpoint at {path}: the file does not exist")
+    with open(path, "rb") as stream:
+        if stream.read(4) != b"PK\x03\x04":          # every .npz is a zip archive
+            raise CheckpointError(f"{path} is not a tinygan checkpoint (not an .npz archive; "
+                                  f"truncated or corrupt, or another kind of file)")
     try:
         with numpy.load(path, allow_pickle=False) as archive:
             if _META_KEY not in archive.files:

@@ -4,11 +4,11 @@ import argparse
 import sys
 
 from tinygan.cli.common import CommandError
-from tinygan.cli import info
+from tinygan.cli import evaluate, info, sample, train
 
 __all__ = ["main"]
 
-COMMANDS = [info]
+COMMANDS = [train, sample, evaluate, info]
 
 
 def build_parser():

@@ -9,14 +9,21 @@ __all__ = ["Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity", "Maxout
            "BatchNorm1d"]
 
 
+def _bias(in_features, out_features, init_scheme, dtype):
+    """Zeros, except with "fan_in" init: U(±1/√fan_in) as PyTorch's default."""
+    bias = Parameter(backend.xp.zeros(out_features, dtype=dtype))
+    return init.fan_in_uniform_(bias, in_features) if init_scheme == "fan_in" else bias
+
+
 def _weight(in_features, out_features, init_scheme, dtype):
-    """A (in_features, out_features) weight: ``init_scheme`` is "xavier", "he", or a number
-    r for U(−r, r) as in the 2014 paper's configurations."""
+    """A (in_features, out_features) weight: ``init_scheme`` is "xavier", "he", "fan_in",
+    or a number r for U(−r, r) as in the 2014 paper's configurations."""
     weight = Parameter(backend.xp.zeros((in_features, out_features), dtype=dtype))
     if isinstance(init_scheme, (int, float)):
         return init.uniform_(weight, float(init_scheme))
     if init_scheme not in init.INITS:
-        raise ValueError(f"init must be 'xavier', 'he' or a number r for U(-r, r), got {init_scheme!r}")
+        raise ValueError(f"init must be 'xavier', 'he', 'fan_in' or a number r for U(-r, r), "
+                         f"got {init_scheme!r}")
     return init.INITS[init_scheme](weight)
 
 
@@ -27,7 +34,7 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = _weight(in_features, out_features, init, dtype)
-        self.bias = Parameter(backend.xp.zeros(out_features, dtype=dtype)) if bias else None
+        self.bias = _bias(in_features, out_features, init, dtype) if bias else None
 
     def forward(self, x):
         if x.shape[-1] != self.in_features:
@@ -47,7 +54,7 @@ class Maxout(Module):
         super().__init__()
         self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
         self.weight = _weight(in_features, out_features * pieces, init, dtype)
-        self.bias = Parameter(backend.xp.zeros(out_features * pieces, dtype=dtype))
+        self.bias = _bias(in_features, out_features * pieces, init, dtype)
 
     def forward(self, x):
         if x.shape[-1] != self.in_features:

@@ -1,0 +1,185 @@
+"""Algorithm 1 and everything around it: k steps, both generator losses, the paper's
+models, determinism, exact resume, divergence and Ctrl-C handling."""
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import tinygan as tg
+from tinygan import gan
+from tinygan.gan.evaluation import evaluate
+
+TINY = dict(g_hidden=16, d_hidden=16, g_depth=1, d_depth=1, batch_size=64, log_every=5)
+
+
+def _parameters(trainer):
+    return [p.numpy().copy() for p in trainer.generator.parameters() + trainer.discriminator.parameters()]
+
+
+def test_k_discriminator_steps_per_generator_step():
+    experiment = gan.build("ring", steps=4, k=3, **TINY)
+    counts = {"d": 0, "g": 0}
+    trainer = experiment.trainer
+    d_step, g_step = trainer.d_optimizer.step, trainer.g_optimizer.step
+    trainer.d_optimizer.step = lambda: (counts.__setitem__("d", counts["d"] + 1), d_step())
+    trainer.g_optimizer.step = lambda: (counts.__setitem__("g", counts["g"] + 1), g_step())
+    trainer.fit()
+    assert counts == {"d": 12, "g": 4}
+
+
+def test_generator_step_leaves_the_discriminator_untouched():
+    trainer = gan.build("ring", steps=1, **TINY).trainer
+    trainer.discriminator_step(0)
+    before = [p.numpy().copy() for p in trainer.discriminator.parameters()]
+    trainer.generator_step()
+    for p, b in zip(trainer.discriminator.parameters(), before):
+        np.testing.assert_array_equal(p.numpy(), b)
+        assert p.requires_grad
+
+
+def test_training_on_a_1d_gaussian_lowers_the_jsd():
+    """From G's initial output (disjoint from N(4, 0.5²): JSD = log 2) a few hundred steps
+    of Algorithm 1 bring the JSD below half of that with either generator loss."""
+    results = {}
+    for loss in ("non_saturating", "minimax"):
+        experiment = gan.build("gaussian1d", steps=400, loss=loss, eval_samples=4000, seed=1)
+        before = evaluate(experiment)["jsd"]
+        experiment.trainer.fit()
+        results[loss] = evaluate(experiment)
+    assert before > 0.69
+    assert results["non_saturating"]["jsd"] < 0.5 * before, results
+    assert results["minimax"]["jsd"] < 0.5 * before, results
+    assert abs(results["non_saturating"]["sample_mean"] - 4.0) < 0.3
+
+
+def test_same_seed_gives_bit_identical_parameters():
+    runs = []
+    for _ in range(2):
+        trainer = gan.build("ring", steps=20, seed=3, ema=0.9, **TINY).trainer
+        trainer.fit()
+        runs.append(_parameters(trainer) + [p.numpy() for p in trainer.ema.model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    other = gan.build("ring", steps=20, seed=4, **TINY).trainer
+    other.fit()
+    assert not np.array_equal(_parameters(other)[0], runs[0][0])
+
+
+@pytest.mark.parametrize("config", [
+    dict(dataset="ring", ema=0.9, lr_decay=1.001, **TINY),
+    dict(dataset="mnist", model="toy", optimizer="sgd", lr_g=0.05, lr_d=0.05, momentum=0.5,
+         final_momentum=0.7, momentum_steps=10, lr_decay=1.0001, noise="uniform", noise_dim=8,
+         **{**TINY, "batch_size": 50}),
+], ids=["ring-adam-ema", "mnist-sgd-schedules"])
+def test_resume_equals_the_uninterrupted_run_bit_for_bit(tmp_path, config):
+    dataset = config.pop("dataset")
+    reference = gan.build(dataset, steps=30, **config).trainer
+    reference.fit()
+
+    first = gan.build(dataset, steps=30, checkpoint_path=tmp_path / "c.npz", **config).trainer
+    first.fit(steps=13)
+    first.save_checkpoint()
+    resumed = gan.build(dataset, steps=30, checkpoint_path=tmp_path / "c.npz", **config).trainer
+    resumed.load_checkpoint()
+    assert resumed.step == 13
+    resumed.fit()
+    for a, b in zip(_parameters(resumed), _parameters(reference)):
+        np.testing.assert_array_equal(a, b)
+    assert resumed.history["d_loss"] == reference.history["d_loss"]
+
+
+def test_nan_stops_training_naming_the_step_and_keeps_a_good_checkpoint(tmp_path):
+    def poison(trainer):
+        if trainer.step == 7:
+            trainer.generator.parameters()[0].data[0, 0] = float("nan")
+    trainer = gan.build("ring", steps=50, checkpoint_every=5, callbacks=[poison],
+                        checkpoint_path=tmp_path / "c.npz", **TINY).trainer
+    with pytest.raises(gan.TrainingDiverged, match=r"(loss became nan at step 7|parameter net.0.weight)"
+                       r".*last good checkpoint \(step 5\)"):
+        trainer.fit()
+    state = tg.load(tmp_path / "c.npz")
+    assert state["step"] == 5
+    assert all(np.isfinite(v).all() for v in state["generator"].values())
+
+
+def test_ctrl_c_saves_a_loadable_checkpoint_and_a_second_one_quits_at_once(tmp_path):
+    def interrupt(trainer):
+        if trainer.step == 6:
+            os.kill(os.getpid(), signal.SIGINT)
+    trainer = gan.build("ring", steps=40, callbacks=[interrupt],
+                        checkpoint_path=tmp_path / "c.npz", **TINY).trainer
+    with pytest.raises(gan.TrainingInterrupted) as caught:
+        trainer.fit()
+    assert caught.value.step == 6 and tg.load(tmp_path / "c.npz")["step"] == 6
+
+    def interrupt_twice(trainer):
+        if trainer.step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+    trainer = gan.build("ring", steps=40, callbacks=[interrupt_twice],
+                        checkpoint_path=tmp_path / "d.npz", **TINY).trainer
+    with pytest.raises(KeyboardInterrupt) as caught:
+        trainer.fit()
+    assert not isinstance(caught.value, gan.TrainingInterrupted)      # no save on the second
+    assert tg.load(tmp_path / "d.npz")["step"] == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_label_smoothing_caps_what_the_discriminator_believes():
+    """With real targets 1 − α the optimum D never exceeds 1 − α; a D trained against a
+    frozen generator shows mean D(x) well below what it reaches unsmoothed."""
+    means = {}
+    for alpha in (0.0, 0.3):
+        trainer = gan.build("ring", steps=0, label_smoothing=alpha,
+                            **{**TINY, "d_hidden": 32, "d_depth": 2}).trainer
+        for step in range(400):
+            trainer.step = step
+            trainer.discriminator_step(0)
+        with tg.no_grad():
+            tg.manual_seed(0)
+            means[alpha] = float(tg.sigmoid(trainer.discriminator(trainer.data.batch(0))).numpy().mean())
+    assert means[0.0] > 0.8 and means[0.3] < 0.72, means
+
+
+def test_paper_models_match_the_released_configuration():
+    mnist = tg.data.load_mnist()
+    pixel_means = mnist.train.mean(axis=0)
+    tg.manual_seed(0)
+    G = gan.paper_mnist_generator(pixel_means=pixel_means)
+    D = gan.paper_mnist_discriminator()
+    shapes = [p.shape for p in G.parameters()]
+    assert shapes == [(100, 1200), (1200,), (1200, 1200), (1200,), (1200, 784), (784,)]
+    assert [p.shape for p in D.parameters()] == [(784, 1200), (1200,), (240, 1200), (1200,),
+                                                  (240, 1), (1,)]
+    assert np.abs(G.parameters()[0].numpy()).max() <= 0.05
+    assert np.abs(D.parameters()[0].numpy()).max() <= 0.005
+    p = np.clip(pixel_means, 1e-3, 1 - 1e-3)
+    np.testing.assert_allclose(G.parameters()[-1].numpy(), np.log(p / (1 - p)), rtol=1e-5, atol=1e-5)
+    z = G.sample_noise(8)
+    assert z.numpy().min() >= -1 and z.numpy().max() <= 1          # uniform noise
+    x = G(z)
+    assert x.shape == (8, 784) and 0 <= x.numpy().min() and x.numpy().max() <= 1
+    D.eval()
+    np.testing.assert_array_equal(D(x).numpy(), D(x).numpy())      # no dropout in eval
+    D.train()
+    assert not np.array_equal(D(x).numpy(), D(x).numpy())          # dropout in training
+    assert [type(m).__name__ for m in D.net] == ["Dropout", "Maxout", "Dropout", "Maxout",
+                                                  "Dropout", "Linear"]
+    assert [m.p for m in D.net if type(m).__name__ == "Dropout"] == pytest.approx([0.2, 0.5, 0.5])
+
+
+def test_config_validation_names_every_problem():
+    with pytest.raises(ValueError, match="steps must be ≥ 0.*k .*must be ≥ 1"):
+        gan.GANConfig(steps=-1, k=0).validate()
+    with pytest.raises(ValueError, match="unknown dataset"):
+        gan.build("moons")
+    with pytest.raises(ValueError, match="pack must"):
+        gan.GANConfig(batch_size=10, pack=3).validate()
+
+
+def test_pacgan_packs_samples():
+    D = gan.mlp_discriminator(2, hidden=8, depth=1, pack=4)
+    assert D(tg.zeros(12, 2)).shape == (3, 1)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        D(tg.zeros(10, 2))

@@ -1,0 +1,73 @@
+"""A run folder: what ``tinygan train`` writes, and how a later command finds it again.
+
+    DIR/config.json      the exact configuration (written first, so --resume can read it)
+    DIR/checkpoint.npz   model, optimisers, schedules, step, history (atomic, no pickle)
+    DIR/metrics.json     every measured number, with seed, versions, backend, wall time
+    DIR/samples.npy      generated samples (host array)
+    DIR/samples.png      samples over the data density, or an image grid for MNIST
+    DIR/losses.png       losses and D's outputs over training
+"""
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy
+
+from tinygan import backend
+from tinygan.checkpoint import CheckpointError, load
+from tinygan.cli.common import CommandError
+from tinygan.data import DataError
+from tinygan.gan import GANConfig, build
+from tinygan.nn import StateDictError
+
+RUN_FILES = ("config.json", "checkpoint.npz", "metrics.json", "samples.npy", "samples.png",
+             "losses.png")
+
+
+def write_json(path, values):
+    temporary = Path(str(path) + ".tmp")
+    temporary.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
+    os.replace(temporary, path)
+
+
+def experiment_from_checkpoint(path, data_dir=None):
+    """Rebuild the experiment a checkpoint came from and load its state into it."""
+    try:
+        state = load(path)
+        if not isinstance(state, dict) or state.get("kind") != "tinygan-gan-run":
+            raise CommandError(f"{path} is a tinygan checkpoint but not of a GAN run "
+                               f"(made by `tinygan train`)")
+        config = GANConfig.from_dict(state["config"])
+        experiment = build(config, data_dir=data_dir)
+        experiment.trainer.load_state_dict(state)
+    except (CheckpointError, DataError) as error:
+        raise CommandError(str(error)) from None
+    except (StateDictError, ValueError, KeyError) as error:
+        raise CommandError(f"{path} does not fit the model it names: {error}") from None
+    return experiment
+
+
+def environment():
+    import tinygan
+    return {"tinygan": tinygan.__version__, "numpy": numpy.__version__,
+            "python": platform.python_version(), "backend": backend.get_backend(),
+            "machine": platform.machine(), "processor": platform.processor() or platform.machine()}
+
+
+def save_figures(experiment, samples, folder):
+    """samples.png and losses.png; a missing matplotlib costs the figures, not the run."""
+    try:
+        from tinygan import plots
+    except ImportError:
+        return "matplotlib is not installed: figures skipped (pip install 'tinygan[plots]')"
+    try:
+        if experiment.config.dataset == "mnist":
+            plots.image_grid_figure(samples, folder / "samples.png")
+        else:
+            plots.samples_figure(samples, experiment.distribution, folder / "samples.png",
+                                 title=f"{experiment.config.dataset}: generated samples")
+        plots.losses_figure(experiment.trainer.history, folder / "losses.png")
+    except ImportError as error:
+        return f"{error}: figures skipped"
+    return None

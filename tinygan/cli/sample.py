@@ -1,0 +1,45 @@
+"""``tinygan sample``: draw samples from a trained run's checkpoint into .npy or .png."""
+from pathlib import Path
+
+import numpy
+
+from tinygan.cli.common import CommandError, add_backend_option, select_backend
+from tinygan.cli.runs import experiment_from_checkpoint
+
+
+def add_parser(verbs):
+    parser = verbs.add_parser("sample", help="draw samples from a checkpoint")
+    parser.add_argument("--checkpoint", required=True, type=Path)
+    parser.add_argument("--n", type=int, default=2500, help="how many samples")
+    parser.add_argument("--out", required=True, type=Path, help="F.npy (array) or F.png (figure)")
+    parser.add_argument("--seed", type=int, default=None, help="sampling seed (default: the run's)")
+    parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    parser.add_argument("--data-dir", help="MNIST folder, as for train")
+    add_backend_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    select_backend(args.backend)
+    if args.n < 1:
+        raise CommandError(f"--n must be ≥ 1, got {args.n}")
+    if args.out.suffix not in (".npy", ".png"):
+        raise CommandError(f"--out must end in .npy or .png, got {args.out}")
+    if args.out.exists() and not args.force:
+        raise CommandError(f"{args.out} exists; pass --force to overwrite it")
+    experiment = experiment_from_checkpoint(args.checkpoint, args.data_dir)
+    samples = experiment.trainer.sample(args.n, seed=args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.suffix == ".npy":
+        numpy.save(args.out, samples)
+    else:
+        try:
+            from tinygan import plots
+            if experiment.config.dataset == "mnist":
+                plots.image_grid_figure(samples, args.out)
+            else:
+                plots.samples_figure(samples, experiment.distribution, args.out)
+        except ImportError as error:
+            raise CommandError(str(error)) from None
+    print(f"wrote {args.n} samples of step {experiment.trainer.step} to {args.out}")
+    return 0

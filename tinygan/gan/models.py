@@ -1,0 +1,122 @@
+"""Generators and discriminators: the 2014 paper's MNIST pair and small MLPs for toy data.
+
+A ``Generator`` maps noise z ~ p_z to samples G(z); a ``Discriminator`` maps samples to
+one logit l per sample, D(x) = σ(l) (the sigmoid is applied inside the losses, which is
+numerically stable).
+"""
+
+from tinygan import backend, nn
+from tinygan.tensor import Tensor
+
+__all__ = ["Generator", "Discriminator", "mlp_generator", "mlp_discriminator",
+           "paper_mnist_generator", "paper_mnist_discriminator", "NOISE"]
+
+NOISE = ("uniform", "gaussian")
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
+
+
+class Generator(nn.Module):
+    """G: z → x. ``noise`` is "uniform" (U(−1, 1)^d, the 2014 paper's reading) or
+    "gaussian" (N(0, I))."""
+
+    def __init__(self, net, noise_dim, noise="gaussian"):
+        super().__init__()
+        if noise not in NOISE:
+            raise ValueError(f"noise must be one of {NOISE}, got {noise!r}")
+        self.net, self.noise_dim, self.noise = net, noise_dim, noise
+
+    def sample_noise(self, m, dtype="float32"):
+        """m noise vectors z ~ p_z from the backend's seeded generator."""
+        generator = backend.rng()
+        if self.noise == "uniform":
+            return Tensor(generator.random((m, self.noise_dim), dtype=dtype) * 2 - 1)
+        return Tensor(generator.standard_normal((m, self.noise_dim), dtype=dtype))
+
+    def forward(self, z):
+        return self.net(z)
+
+    def sample(self, m):
+        """G(z) for m fresh noise vectors."""
+        return self(self.sample_noise(m))
+
+    def extra_repr(self):
+        return f"noise_dim={self.noise_dim}, noise={self.noise!r}"
+
+
+class Discriminator(nn.Module):
+    """D: x → logit, shape (m, 1).
+
+    With ``pack`` = p > 1 (PacGAN, Lin et al. 2018, a named stabiliser against mode
+    collapse) D judges p samples at once: rows are grouped in consecutive packs of p and
+    concatenated, so m samples give m/p logits. A generator that covers few modes makes
+    packs that are visibly less diverse than real ones, which D then penalises.
+    """
+
+    def __init__(self, net, pack=1):
+        super().__init__()
+        self.net, self.pack = net, pack
+
+    def forward(self, x):
+        if self.pack > 1:
+            if x.shape[0] % self.pack:
+                raise ValueError(f"PacGAN with pack {self.pack} needs a batch divisible by "
+                                 f"{self.pack}, got {x.shape[0]} samples")
+            x = x.reshape(x.shape[0] // self.pack, x.shape[1] * self.pack)
+        return self.net(x)
+
+    def extra_repr(self):
+        return f"pack={self.pack}" if self.pack > 1 else ""
+
+
+def _mlp(sizes, activation, init):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b, init=init))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return layers
+
+
+def mlp_generator(noise_dim, data_dim, hidden=128, depth=2, activation="relu",
+                  noise="gaussian", output=None):
+    """An MLP generator: ``depth`` hidden layers of ``hidden`` units, a linear output (or
+    ``output="sigmoid"`` for data in [0, 1])."""
+    layers = _mlp([noise_dim] + [hidden] * depth + [data_dim], activation, "fan_in")
+    if output == "sigmoid":
+        layers.append(nn.Sigmoid())
+    return Generator(nn.Sequential(*layers), noise_dim, noise)
+
+
+def mlp_discriminator(data_dim, hidden=128, depth=2, activation="leaky_relu", pack=1):
+    """An MLP discriminator with one logit output (per pack of ``pack`` samples)."""
+    layers = _mlp([data_dim * pack] + [hidden] * depth + [1], activation, "fan_in")
+    return Discriminator(nn.Sequential(*layers), pack)
+
+
+def paper_mnist_generator(noise_dim=100, hidden=1200, pixel_means=None, noise="uniform",
+                          weight_range=0.05):
+    """The 2014 MNIST generator: z(100) → 1200 ReLU → 1200 ReLU → 784 sigmoid, weights
+    U(±0.05), and the output bias set to log(p/(1 − p)) of each pixel's mean p over the
+    training data (clipped to p ∈ [1e-3, 1 − 1e-3]), so G starts at the average digit."""
+    output = nn.Linear(hidden, 784, init=weight_range)
+    if pixel_means is not None:
+        xp = backend.xp
+        p = xp.clip(backend.asarray(pixel_means, dtype="float32"), 1e-3, 1 - 1e-3)
+        output.bias.data[...] = xp.log(p / (1 - p))
+    net = nn.Sequential(nn.Linear(noise_dim, hidden, init=weight_range), nn.ReLU(),
+                        nn.Linear(hidden, hidden, init=weight_range), nn.ReLU(),
+                        output, nn.Sigmoid())
+    return Generator(net, noise_dim, noise)
+
+
+def paper_mnist_discriminator(units=240, pieces=5, weight_range=0.005, input_keep=0.8,
+                              hidden_keep=0.5):
+    """The 2014 MNIST discriminator: 784 → maxout(240 × 5) → maxout(240 × 5) → 1 logit,
+    weights U(±0.005), dropout keeping inputs of the first layer with probability 0.8 and
+    of later layers with probability 0.5 (training only)."""
+    net = nn.Sequential(nn.Dropout(1 - input_keep), nn.Maxout(784, units, pieces, init=weight_range),
+                        nn.Dropout(1 - hidden_keep), nn.Maxout(units, units, pieces, init=weight_range),
+                        nn.Dropout(1 - hidden_keep), nn.Linear(units, 1, init=weight_range))
+    return Discriminator(net)

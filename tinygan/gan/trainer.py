@@ -1,0 +1,273 @@
+"""Algorithm 1 of Goodfellow et al. (2014), with what a real run needs around it.
+
+    for each iteration t:
+        for j in 1..k:                                      (discriminator steps)
+            sample m noise vectors z and m data points x
+            ascend  ∇_θd (1/m) Σ [log D(x) + log(1 − D(G(z)))]
+        sample m noise vectors z
+        descend ∇_θg (1/m) Σ log(1 − D(G(z)))               ("minimax")
+            or  ∇_θg (1/m) Σ −log D(G(z))                   ("non_saturating", the default)
+
+Every random draw of iteration t comes from the seed (seed, t, j), and data batches are
+indexed by step, so a run resumed from a checkpoint ends with exactly the parameters of
+an uninterrupted one. Losses and parameters are checked for NaN/inf every ``log_every``
+steps; Ctrl-C saves a checkpoint first (a second Ctrl-C quits at once).
+"""
+import math
+import signal
+import threading
+import time
+
+from tinygan import backend, optim
+from tinygan.checkpoint import load, save
+from tinygan.gan.config import GANConfig
+from tinygan.gan.ema import ExponentialMovingAverage
+from tinygan.nn import functional as F
+from tinygan.nn.utils import grad_norm
+from tinygan.ops import concatenate, sigmoid
+from tinygan.tensor import no_grad
+
+__all__ = ["Trainer", "TrainingDiverged", "TrainingInterrupted", "HISTORY_FIELDS"]
+
+HISTORY_FIELDS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm",
+                  "seconds")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or parameter became NaN or infinite."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; a checkpoint was saved first (``checkpoint_path``)."""
+
+    def __init__(self, step, checkpoint_path):
+        super().__init__(f"interrupted at step {step}")
+        self.step, self.checkpoint_path = step, checkpoint_path
+
+
+def _make_optimizer(config, parameters, lr):
+    if config.optimizer == "adam":
+        return optim.Adam(parameters, lr=lr, betas=(config.beta1, config.beta2))
+    return optim.SGD(parameters, lr=lr, momentum=config.momentum)
+
+
+class Trainer:
+    """Trains ``generator`` against ``discriminator`` on ``data`` (an object whose
+    ``batch(step)`` returns a Tensor of m real samples) as ``config`` says.
+
+    ``callbacks`` are called as ``callback(trainer)`` after every iteration; the latest
+    metrics are in ``trainer.history`` (every ``log_every`` steps).
+    """
+
+    def __init__(self, generator, discriminator, data, config=None, callbacks=(),
+                 checkpoint_path=None, batches_per_epoch=None):
+        self.config = (config or GANConfig()).validate()
+        self.generator, self.discriminator, self.data = generator, discriminator, data
+        self.callbacks = list(callbacks)
+        self.checkpoint_path = checkpoint_path
+        self.step = 0
+        self.history = {name: [] for name in HISTORY_FIELDS}
+        self.last_good_step = None
+        self.elapsed = 0.0
+        c = self.config
+        self.d_optimizer = _make_optimizer(c, discriminator.parameters(), c.lr_d)
+        self.g_optimizer = _make_optimizer(c, generator.parameters(), c.lr_g)
+        self.schedules = {}
+        if c.lr_decay != 1.0:
+            for name, optimizer, lr in (("d_lr", self.d_optimizer, c.lr_d),
+                                        ("g_lr", self.g_optimizer, c.lr_g)):
+                self.schedules[name] = optim.ExponentialDecay(optimizer, lr, c.lr_decay, c.lr_floor)
+        if c.optimizer == "sgd" and c.final_momentum != c.momentum:
+            ramp = c.momentum_steps or 250 * (batches_per_epoch or 1)
+            for name, optimizer in (("d_momentum", self.d_optimizer),
+                                    ("g_momentum", self.g_optimizer)):
+                self.schedules[name] = optim.LinearRamp(optimizer, c.momentum, c.final_momentum, ramp)
+        self.ema = ExponentialMovingAverage(generator, c.ema) if c.ema else None
+        self._pending_losses = []
+
+    # ----- one iteration ------------------------------------------------------------------
+    def discriminator_step(self, j):
+        """One ascent step on V(D, G) for D, on m real and m generated samples."""
+        c, t = self.config, self.step
+        backend.manual_seed((c.seed, t, j))
+        real = self.data.batch(t * c.k + j)
+        m = real.shape[0]
+        with no_grad():
+            fake = self.generator.sample(m)
+        logits = self.discriminator(concatenate([real, fake]))     # one pass for both halves
+        half = logits.shape[0] // 2                                # m, or m/pack with PacGAN
+        loss = F.discriminator_loss(logits[:half], logits[half:], 1 - c.label_smoothing,
+                                    c.fake_label)
+        self.d_optimizer.zero_grad()
+        loss.backward()
+        self.d_optimizer.step()
+        return loss, logits, half
+
+    def generator_step(self):
+        """One descent step on G's loss; D's weights get no gradient in this step."""
+        c = self.config
+        backend.manual_seed((c.seed, self.step, c.k))
+        self.discriminator.requires_grad_(False)
+        try:
+            fake_logits = self.discriminator(self.generator.sample(c.batch_size))
+            loss = F.generator_loss(fake_logits, c.loss)
+            self.g_optimizer.zero_grad()
+            loss.backward()
+        finally:
+            self.discriminator.requires_grad_(True)
+        self.g_optimizer.step()
+        if self.ema is not None:
+            self.ema.update(self.generator)
+        return loss
+
+    def train_step(self):
+        """One iteration of Algorithm 1: k discriminator steps, then one generator step."""
+        started = time.perf_counter()
+        logging = self.step % self.config.log_every == 0
+        for j in range(self.config.k):
+            d_loss, logits, m = self.discriminator_step(j)
+        if logging:
+            d_norm = grad_norm(self.discriminator.parameters())
+            with no_grad():
+                probabilities = sigmoid(logits.detach()).data
+            d_real, d_fake = float(probabilities[:m].mean()), float(probabilities[m:].mean())
+        g_loss = self.generator_step()
+        for schedule in self.schedules.values():
+            schedule.step()
+        self._pending_losses.append((self.step, d_loss.data, g_loss.data))
+        self.step += 1
+        self.elapsed += time.perf_counter() - started
+        if logging:
+            self._check_finite()
+            self._record(d_loss, g_loss, d_real, d_fake, d_norm,
+                         grad_norm(self.generator.parameters()))
+
+    def _record(self, d_loss, g_loss, d_real, d_fake, d_norm, g_norm):
+        values = dict(step=self.step - 1, d_loss=float(d_loss.data), g_loss=float(g_loss.data),
+                      d_real=d_real, d_fake=d_fake, d_grad_norm=d_norm, g_grad_norm=g_norm,
+                      seconds=self.elapsed)
+        for name in HISTORY_FIELDS:
+            self.history[name].append(values[name])
+
+    def _check_finite(self):
+        """Raise :class:`TrainingDiverged` naming the first step whose loss is NaN/inf, or
+        the first parameter that is, since the last check."""
+        xp = backend.xp
+        pending, self._pending_losses = self._pending_losses, []
+        if pending and not bool(xp.isfinite(xp.stack([xp.stack([d, g]) for _, d, g in pending])).all()):
+            for step, d_loss, g_loss in pending:         # one device sync above; search only on failure
+                for who, value in (("discriminator", d_loss), ("generator", g_loss)):
+                    if not math.isfinite(float(value)):
+                        self._diverged(f"the {who} loss became {float(value)} at step {step}")
+        for network, model in (("generator", self.generator), ("discriminator", self.discriminator)):
+            for name, parameter in model.named_parameters():
+                if not bool(xp.isfinite(parameter.data).all()):
+                    self._diverged(f"the {network} parameter {name} holds NaN or inf at step "
+                                   f"{self.step - 1}")
+
+    def _diverged(self, what):
+        where = (f"the last good checkpoint (step {self.last_good_step}) is {self.checkpoint_path}"
+                 if self.last_good_step is not None else "no checkpoint was saved")
+        raise TrainingDiverged(f"training diverged: {what}; {where}. Try a lower learning rate, "
+                               f"the non-saturating loss, or label smoothing.")
+
+    # ----- the loop -----------------------------------------------------------------------
+    def fit(self, steps=None, progress=None):
+        """Train until ``steps`` generator updates in all (default: ``config.steps``).
+        ``progress``, if given, is called as ``progress(trainer)`` after every step
+        (the command line passes a tqdm bar's update here)."""
+        total = self.config.steps if steps is None else steps
+        interrupted = []
+
+        def on_interrupt(signum, frame):
+            if interrupted:
+                raise KeyboardInterrupt            # the second Ctrl-C: quit at once
+            interrupted.append(True)
+            print("\nInterrupted: saving a checkpoint after this step "
+                  "(press Ctrl-C again to quit at once).", flush=True)
+
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_interrupt) if in_main_thread else None
+        try:
+            if self.step == 0 and self.checkpoint_path:
+                self.save_checkpoint()               # a last good state always exists
+            while self.step < total:
+                self.train_step()
+                for callback in self.callbacks:
+                    callback(self)
+                if progress is not None:
+                    progress(self)
+                if self.checkpoint_path and (self.step % self.config.checkpoint_every == 0
+                                             or self.step == total):
+                    self._check_finite()
+                    self.save_checkpoint()
+                if interrupted:
+                    self._check_finite()
+                    if self.checkpoint_path:
+                        self.save_checkpoint()
+                    raise TrainingInterrupted(self.step, self.checkpoint_path)
+            self._check_finite()
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
+        return self.history
+
+    # ----- sampling -------------------------------------------------------------------------
+    def sampling_generator(self):
+        """The EMA generator when that stabiliser is on, else the trained one."""
+        return self.ema.model if self.ema is not None else self.generator
+
+    def sample(self, n, seed=None, chunk=2500):
+        """n generated samples as a host NumPy array (seeded by ``seed``, default the run's)."""
+        generator = self.sampling_generator()
+        backend.manual_seed((self.config.seed if seed is None else seed, 2 ** 31 - 1))
+        pieces = []
+        with no_grad():
+            for start in range(0, n, chunk):
+                pieces.append(generator.sample(min(chunk, n - start)).data)
+        return backend.to_numpy(backend.xp.concatenate(pieces))
+
+    # ----- state ----------------------------------------------------------------------------
+    def state_dict(self):
+        return {
+            "kind": "tinygan-gan-run",
+            "config": self.config.to_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "g_optimizer": self.g_optimizer.state_dict(),
+            "d_optimizer": self.d_optimizer.state_dict(),
+            "schedules": {name: s.state_dict() for name, s in self.schedules.items()},
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "history": self.history,
+        }
+
+    def load_state_dict(self, state):
+        if state.get("kind") != "tinygan-gan-run":
+            raise ValueError("this checkpoint is not a tinygan GAN run")
+        if state["config"] != self.config.to_dict():
+            changed = sorted(k for k, v in state["config"].items() if self.config.to_dict().get(k) != v)
+            raise ValueError(f"the checkpoint was made with another configuration (differs in "
+                             f"{', '.join(changed)})")
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.g_optimizer.load_state_dict(state["g_optimizer"])
+        self.d_optimizer.load_state_dict(state["d_optimizer"])
+        for name, schedule in self.schedules.items():
+            schedule.load_state_dict(state["schedules"][name])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        self.history = {name: list(state["history"][name]) for name in HISTORY_FIELDS}
+        self.last_good_step = self.step
+        return self
+
+    def save_checkpoint(self, path=None):
+        path = path or self.checkpoint_path
+        save(self.state_dict(), path)
+        self.last_good_step = self.step
+        return path
+
+    def load_checkpoint(self, path=None):
+        return self.load_state_dict(load(path or self.checkpoint_path))

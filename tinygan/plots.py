@@ -1,0 +1,83 @@
+"""Figures with matplotlib, drawn on ``Figure`` objects (no global pyplot state, so
+they work headless). Each function returns the figure and saves it when ``path`` is given.
+Install with ``pip install 'tinygan[plots]'``."""
+import numpy
+
+__all__ = ["samples_figure", "image_grid_figure", "losses_figure", "save"]
+
+
+def _figure(**kwargs):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'tinygan[plots]'") from None
+    return Figure(**kwargs)
+
+
+def save(figure, path):
+    if path is not None:
+        figure.savefig(path, dpi=110, bbox_inches="tight")
+    return figure
+
+
+def samples_figure(samples, distribution=None, path=None, title="generated samples"):
+    """2-D: generated samples over the data density's contours; 1-D: a histogram of the
+    samples over the data density."""
+    from tinygan import backend
+    samples = numpy.asarray(samples)
+    figure = _figure(figsize=(5, 5) if samples.ndim == 2 and samples.shape[1] == 2 else (6, 3.5))
+    axes = figure.add_subplot()
+    if samples.ndim == 2 and samples.shape[1] == 2:
+        if distribution is not None:
+            means = numpy.asarray(distribution.means)
+            pad = 1.0
+            xs = numpy.linspace(means[:, 0].min() - pad, means[:, 0].max() + pad, 300)
+            ys = numpy.linspace(means[:, 1].min() - pad, means[:, 1].max() + pad, 300)
+            X, Y = numpy.meshgrid(xs, ys)
+            density = backend.to_numpy(distribution.density(numpy.c_[X.ravel(), Y.ravel()]))
+            axes.contourf(X, Y, numpy.log(density.reshape(X.shape) + 1e-12),
+                          levels=numpy.linspace(-12, numpy.log(density.max()), 12), cmap="Greens")
+        axes.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.5, color="tab:red", label="G(z)")
+        axes.set_aspect("equal")
+    else:
+        flat = samples.ravel()
+        axes.hist(flat, bins=100, density=True, alpha=0.6, color="tab:red", label="G(z)")
+        if distribution is not None:
+            grid = numpy.linspace(flat.min() - 1, flat.max() + 1, 400)
+            axes.plot(grid, backend.to_numpy(distribution.density(grid)), color="tab:green",
+                      label="p_data")
+    axes.legend(loc="upper right")
+    axes.set_title(title)
+    return save(figure, path)
+
+
+def image_grid_figure(images, path=None, rows=10, columns=10, title="generated digits"):
+    """An image grid of 28×28 images (rows of 784 pixels in [0, 1])."""
+    images = numpy.asarray(images)[:rows * columns].reshape(-1, 28, 28)
+    canvas = numpy.ones((rows * 29 + 1, columns * 29 + 1))
+    for index, image in enumerate(images):
+        r, c = divmod(index, columns)
+        canvas[1 + r * 29:1 + r * 29 + 28, 1 + c * 29:1 + c * 29 + 28] = image
+    figure = _figure(figsize=(columns * 0.6, rows * 0.6))
+    axes = figure.add_subplot()
+    axes.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
+    axes.axis("off")
+    axes.set_title(title)
+    return save(figure, path)
+
+
+def losses_figure(history, path=None):
+    """D and G losses and the mean D(x), D(G(z)) over training."""
+    figure = _figure(figsize=(9, 3.5))
+    left, right = figure.subplots(1, 2)
+    left.plot(history["step"], history["d_loss"], label="D loss")
+    left.plot(history["step"], history["g_loss"], label="G loss")
+    left.set_xlabel("step")
+    left.legend()
+    right.plot(history["step"], history["d_real"], label="mean D(x)")
+    right.plot(history["step"], history["d_fake"], label="mean D(G(z))")
+    right.axhline(0.5, color="gray", linewidth=0.8, linestyle="--")
+    right.set_xlabel("step")
+    right.set_ylim(0, 1)
+    right.legend()
+    return save(figure, path)
