@@ -26,3 +26,14 @@ __all__ = [
     "maximum", "mean", "minimum", "relu", "sigmoid", "softplus", "sqrt", "stack", "tanh",
     "where", "nn", "optim", "save", "load", "CheckpointError", "zeros", "ones", "randn", "rand", "arange", "zeros_like", "ones_like",
 ]
+
+_SUBPACKAGES = ("theory", "gan", "data", "metrics", "plots")
+
+
+def __getattr__(name):
+    # ``tinygan.gan``, ``tinygan.theory``, … load on first use (PEP 562), so that
+    # ``import tinygan`` stays light.
+    if name in _SUBPACKAGES:
+        import importlib
+        return importlib.import_module(f"tinygan.{name}")
+    raise AttributeError(f"module 'tinygan' has no attribute {name!r}")

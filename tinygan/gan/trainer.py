@@ -33,6 +33,10 @@ HISTORY_FIELDS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm",
                   "seconds")
 
 
+# Fields a resumed run may change: none of them alters the training trajectory.
+FREE_ON_RESUME = {"steps", "checkpoint_every", "eval_samples"}
+
+
 class TrainingDiverged(RuntimeError):
     """A loss or parameter became NaN or infinite."""
 
@@ -246,10 +250,12 @@ class Trainer:
     def load_state_dict(self, state):
         if state.get("kind") != "tinygan-gan-run":
             raise ValueError("this checkpoint is not a tinygan GAN run")
-        if state["config"] != self.config.to_dict():
-            changed = sorted(k for k, v in state["config"].items() if self.config.to_dict().get(k) != v)
+        ours = self.config.to_dict()
+        changed = sorted(k for k, v in state["config"].items()
+                         if ours.get(k) != v and k not in FREE_ON_RESUME)
+        if changed or set(state["config"]) != set(ours):
             raise ValueError(f"the checkpoint was made with another configuration (differs in "
-                             f"{', '.join(changed)})")
+                             f"{', '.join(changed) or 'its fields'})")
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         self.g_optimizer.load_state_dict(state["g_optimizer"])

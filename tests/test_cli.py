@@ -1,0 +1,110 @@
+"""The ``tinygan`` command, run as a user runs it: in a subprocess."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygan as tg
+
+
+def tinygan(*args, cwd=None):
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "tinygan", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=environment, timeout=300)
+
+
+def test_version_and_info():
+    assert tinygan("--version").stdout.strip() == f"tinygan {tg.__version__}"
+    info = tinygan("info")
+    assert info.returncode == 0 and "backend in use  numpy" in info.stdout
+    assert "GPU visible" in info.stdout
+
+
+def test_train_writes_every_artefact_and_resume_continues(tmp_path):
+    out = tmp_path / "run"
+    result = tinygan("train", "--dataset", "gaussian1d", "--steps", "60", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    for name in ("config.json", "checkpoint.npz", "metrics.json", "samples.npy", "samples.png",
+                 "losses.png"):
+        assert (out / name).exists(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["steps"] == 60 and metrics["config"]["seed"] == 0
+    assert metrics["environment"]["backend"] == "numpy" and metrics["wall_seconds"] > 0
+    assert {"jsd", "sample_mean", "seconds_per_1000_steps"} <= set(metrics)
+    assert np.load(out / "samples.npy").shape == (2500, 1)
+    assert json.loads((out / "config.json").read_text())["steps"] == 60
+
+    again = tinygan("train", "--dataset", "gaussian1d", "--steps", "60", "--out", out, "--quiet")
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+    assert "Traceback" not in again.stderr
+
+    resumed = tinygan("train", "--dataset", "gaussian1d", "--steps", "90", "--out", out,
+                      "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "from step 60" in resumed.stdout
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 90
+
+
+def test_resume_through_the_command_equals_one_long_run(tmp_path):
+    straight = tinygan("train", "--dataset", "ring", "--steps", "40", "--batch-size", "64",
+                       "--out", tmp_path / "a", "--quiet")
+    first = tinygan("train", "--dataset", "ring", "--steps", "15", "--batch-size", "64",
+                    "--out", tmp_path / "b", "--quiet")
+    second = tinygan("train", "--dataset", "ring", "--steps", "40", "--out", tmp_path / "b",
+                     "--resume", "--quiet")
+    assert straight.returncode == first.returncode == second.returncode == 0, second.stderr
+    a, b = tg.load(tmp_path / "a" / "checkpoint.npz"), tg.load(tmp_path / "b" / "checkpoint.npz")
+    assert a["step"] == b["step"] == 40
+    for name in a["generator"]:
+        np.testing.assert_array_equal(a["generator"][name], b["generator"][name])
+
+
+def test_sample_and_evaluate_from_a_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    assert tinygan("train", "--dataset", "ring", "--steps", "20", "--batch-size", "64",
+                   "--out", out, "--quiet").returncode == 0
+    sampled = tinygan("sample", "--checkpoint", out / "checkpoint.npz", "--n", "300",
+                      "--out", tmp_path / "s.npy")
+    assert sampled.returncode == 0, sampled.stderr
+    assert np.load(tmp_path / "s.npy").shape == (300, 2)
+    assert tinygan("sample", "--checkpoint", out / "checkpoint.npz", "--n", "300",
+                   "--out", tmp_path / "s.png").returncode == 0
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    evaluated = tinygan("evaluate", "--checkpoint", out / "checkpoint.npz")
+    assert evaluated.returncode == 0 and "modes captured" in evaluated.stdout
+    assert "modes_captured" in json.loads((out / "evaluation.json").read_text())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--dataset", "ring", "--steps", "-5"], "--steps must be ≥ 0"),
+    (["train", "--dataset", "ring", "--k", "0", "--steps", "1"], "k (discriminator steps"),
+    (["train", "--dataset", "ring", "--pack", "3", "--steps", "1"], "pack must"),
+    (["train", "--dataset", "ring", "--resume", "--out", "nowhere"], "nothing to resume"),
+    (["sample", "--checkpoint", "missing.npz", "--out", "x.npy"], "does not exist"),
+    (["sample", "--checkpoint", "garbage.npz", "--out", "x.npy"], "not an .npz archive"),
+    (["sample", "--checkpoint", "foreign.npz", "--out", "x.npy"], "not a tinygan checkpoint"),
+    (["sample", "--checkpoint", "model_only.npz", "--out", "x.npy"], "not of a GAN run"),
+    (["sample", "--checkpoint", "other_model.npz", "--out", "x.npy"], "does not fit the model"),
+    (["sample", "--checkpoint", "x.npz", "--out", "x.txt"], "must end in .npy or .png"),
+    (["train", "--dataset", "mnist", "--data-dir", "no-such-folder", "--steps", "1"],
+     "does not exist"),
+])
+def test_bad_input_gets_one_clear_line(tmp_path, args, message):
+    (tmp_path / "garbage.npz").write_bytes(b"garbage")
+    np.savez(tmp_path / "foreign.npz", w=np.ones(2))
+    tg.save({"model": {"w": np.ones(2)}}, tmp_path / "model_only.npz")
+    run = tg.gan.build("ring", steps=0, g_hidden=8, d_hidden=8).trainer.state_dict()
+    run["generator"] = {name: np.zeros((1, 1)) for name in run["generator"]}
+    tg.save(run, tmp_path / "other_model.npz")
+    result = tinygan(*args, cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_dataset_is_refused_by_the_parser():
+    result = tinygan("train", "--dataset", "moons")
+    assert result.returncode == 2 and "invalid choice: 'moons'" in result.stderr

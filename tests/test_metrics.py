@@ -1,0 +1,75 @@
+"""Evaluation metrics against closed forms and brute-force references."""
+import math
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+import tinygan as tg
+from tinygan import data, metrics
+
+
+@pytest.mark.usefixtures("on_backend")
+def test_samples_from_the_data_capture_all_modes_with_the_closed_form_quality():
+    """For a 2-D isotropic Gaussian P(‖x − μ‖ ≤ 3σ) = 1 − e^(−9/2) = 0.98889; with 20,000
+    samples the standard error is 7e-4, so ±0.003 is over 4 standard errors."""
+    for mixture in (data.ring(), data.grid()):
+        tg.manual_seed(0)
+        result = metrics.mode_coverage(tg.tensor(mixture.sample(20000)).numpy(), mixture)
+        assert result["modes_captured"] == mixture.components
+        assert abs(result["high_quality"] - (1 - math.exp(-4.5))) < 0.003
+        assert abs(result["min_mode_share"] - 1 / mixture.components) < 0.02
+        assert result["jsd"] < 0.02
+
+
+def test_a_collapsed_generator_is_caught():
+    ring = data.ring()
+    collapsed = np.tile(np.array(ring.means[3]), (2500, 1)) + 0.001
+    result = metrics.mode_coverage(collapsed, ring)
+    assert result["modes_captured"] == 1 and result["high_quality"] == 1.0
+    assert result["jsd"] > 0.5
+    between = np.zeros((100, 2))                 # the ring's centre: far from every mode
+    assert metrics.mode_coverage(between, ring)["high_quality"] == 0.0
+
+
+@pytest.mark.usefixtures("on_backend")
+def test_parzen_log_likelihood_matches_brute_force(host_rng):
+    samples = host_rng.random((300, 784)).astype(np.float32)
+    points = host_rng.random((7, 784)).astype(np.float32)
+    sigma = 0.3
+    squared = ((points[:, None, :].astype(np.float64) - samples[None]) ** 2).sum(-1)
+    expected = logsumexp(-squared / (2 * sigma ** 2), axis=1) - math.log(300) \
+        - 784 * math.log(sigma * math.sqrt(2 * math.pi))
+    got = tg.tensor(metrics.parzen_log_likelihood(points, samples, sigma, batch_size=3)).numpy()
+    # the cross term x·s is a float32 product (for speed): rounding ~1e-7·‖x‖‖s‖ ≈ 3e-5 in a
+    # squared distance of ~130, i.e. ~2e-4 nats after dividing by 2σ² = 0.18
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-3)
+    several = tg.tensor(metrics.parzen_log_likelihood(points, samples, [0.2, sigma], batch_size=3)).numpy()
+    np.testing.assert_allclose(several[1], got, rtol=1e-12)
+
+
+def test_parzen_on_gaussian_samples_approaches_the_true_density():
+    """With many samples from N(0, s²I) in 2-D and the chosen σ, the Parzen estimate of
+    the mean log-density is within 0.05 nats of the exact value −log(2πs²) − 1."""
+    rng = np.random.default_rng(0)
+    s = 0.5
+    samples = rng.normal(0, s, (10000, 2))
+    valid, test = rng.normal(0, s, (1000, 2)), rng.normal(0, s, (2000, 2))
+    result = metrics.parzen_evaluation(samples, valid, test, sigmas=np.geomspace(0.02, 0.5, 12))
+    assert abs(result["log_likelihood"] - (-math.log(2 * math.pi * s ** 2) - 1)) < 0.05
+    assert result["standard_error"] < 0.05
+    assert metrics.PAPER_SIGMAS[0] == pytest.approx(0.1) and metrics.PAPER_SIGMAS[-1] == pytest.approx(1.0)
+
+
+def test_nearest_neighbours_and_class_coverage():
+    mnist = data.load_embedded_mnist()
+    index, distance = metrics.nearest_neighbours(mnist.train[[5, 9]], mnist.train)
+    # a self-match distance is ‖s‖² − 2s·s + ‖s‖² in float32: cancellation leaves ~√(1e-7·2·100)
+    assert index.tolist() == [5, 9] and np.all(distance < 0.01)
+    classifier = metrics.train_digit_classifier(mnist.train, mnist.train_labels, epochs=5)
+    accuracy = (tg.tensor(metrics.predict(classifier, mnist.test)).numpy() == mnist.test_labels).mean()
+    assert accuracy > 0.9
+    real = metrics.class_coverage(mnist.test, classifier)
+    assert real["classes_covered"] == 10 and abs(sum(real["class_shares"]) - 1) < 1e-9
+    ones = mnist.test[mnist.test_labels == 1]
+    assert metrics.class_coverage(ones, classifier)["classes_covered"] == 1
