@@ -38,6 +38,7 @@ class GANConfig:
     momentum: float = 0.5              # SGD: momentum at the start …
     final_momentum: float = 0.5        # … rising linearly to this …
     momentum_steps: int = 1            # … over this many updates (0: 250 epochs, the paper)
+    d_max_col_norm: float = 0.0        # cap on each D unit's incoming weight norm; 0 = off
     ema: float = 0.0                   # EMA decay of G's weights for sampling; 0 = off
     pack: int = 1                      # PacGAN: D judges packs of this many samples; 1 = off
     # bookkeeping

@@ -23,7 +23,7 @@ from tinygan.checkpoint import load, save
 from tinygan.gan.config import GANConfig
 from tinygan.gan.ema import ExponentialMovingAverage
 from tinygan.nn import functional as F
-from tinygan.nn.utils import grad_norm
+from tinygan.nn.utils import clip_column_norms_, grad_norm
 from tinygan.ops import concatenate, sigmoid
 from tinygan.tensor import no_grad
 
@@ -105,6 +105,10 @@ class Trainer:
         self.d_optimizer.zero_grad()
         loss.backward()
         self.d_optimizer.step()
+        if c.d_max_col_norm:
+            for name, parameter in self.discriminator.named_parameters():
+                if name.endswith("weight"):
+                    clip_column_norms_(parameter, c.d_max_col_norm)
         return loss, logits, half
 
     def generator_step(self):
