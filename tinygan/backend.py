@@ -13,7 +13,7 @@ import os
 import numpy
 
 __all__ = [
-    "BackendError", "available_backends", "set_backend", "get_backend", "using",
+    "host", "BackendError", "available_backends", "set_backend", "get_backend", "using",
     "get_array_module", "to_numpy", "asarray", "manual_seed", "rng", "seed_for", "backend_generator",
     "scatter_add", "gpu_status",
 ]
@@ -23,6 +23,10 @@ CUPY_INSTALL_HINT = (
     "`pip install cupy-cuda12x` for CUDA 12, `pip install cupy-cuda13x` for CUDA 13 "
     "(or `pip install 'tinygan[gpu]'`), and check that `nvidia-smi` sees a GPU."
 )
+
+
+# The host array module, whatever the backend: for files, host copies and fixed inputs.
+host = numpy
 
 
 class BackendError(RuntimeError):

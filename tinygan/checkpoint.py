@@ -12,9 +12,8 @@ import os
 import tempfile
 import zipfile
 
-import numpy
-
 from tinygan import backend
+from tinygan.backend import host as numpy   # files are written from host arrays
 from tinygan.tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError", "FORMAT"]

@@ -96,8 +96,8 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_excepti
 
 
 def _host_normal(shape, seed):
-    import numpy  # host-side: the fixed random direction r
-    return numpy.random.default_rng(seed).standard_normal(shape)
+    """The fixed random direction r, drawn on the host so it is the same on every backend."""
+    return backend.host.random.default_rng(seed).standard_normal(shape)
 
 
 def _unravel(flat, shape):
