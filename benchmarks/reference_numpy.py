@@ -112,29 +112,36 @@ class HandWrittenStep:
         out *= 0.5
         return h1, h2, out
 
+    def _drop(self, a, keep, cache, name):
+        """Inverted dropout; the mask and scale are kept in ``cache`` for backward."""
+        if not self.dropout:
+            return a
+        mask, scale = self._mask(a.shape, keep)
+        cache[name] = (mask, scale)
+        out = a * mask
+        out *= scale
+        return out
+
+    @staticmethod
+    def _undrop(g, cache, name):
+        if name in cache:
+            mask, scale = cache[name]
+            g *= mask
+            g *= scale
+        return g
+
     def _discriminator(self, x):
         V1, c1, V2, c2, V3, c3 = self.D
         cache = {}
-        if self.dropout:
-            cache["m0"], s0 = self._mask(x.shape, 0.8)
-            x = x * cache["m0"]
-            x *= s0
-            cache["s0"] = s0
+        x = self._drop(x, 0.8, cache, "m0")
         u1 = x @ V1
         u1 += c1
-        a1 = o1 = self._maxout(u1)
-        if self.dropout:
-            cache["m1"], s = self._mask(a1.shape, 0.5)
-            a1 = a1 * cache["m1"]
-            a1 *= s
-            cache["s"] = s
+        o1 = self._maxout(u1)
+        a1 = self._drop(o1, 0.5, cache, "m1")
         u2 = a1 @ V2
         u2 += c2
-        a2 = o2 = self._maxout(u2)
-        if self.dropout:
-            cache["m2"], _ = self._mask(a2.shape, 0.5)
-            a2 = a2 * cache["m2"]
-            a2 *= cache["s"]
+        o2 = self._maxout(u2)
+        a2 = self._drop(o2, 0.5, cache, "m2")
         logits = a2 @ V3
         logits += c3
         cache.update(x=x, u1=u1, o1=o1, a1=a1, u2=u2, o2=o2, a2=a2)
@@ -147,28 +154,19 @@ class HandWrittenStep:
             grads = [None] * 6
             grads[4] = cache["a2"].T @ dlogits
             grads[5] = dlogits.sum(axis=0)
-        da2 = dlogits * V3[:, 0]                  # (n,1)·(240,) by broadcasting, not an outer GEMM
-        if self.dropout:
-            da2 *= cache["m2"]
-            da2 *= cache["s"]
+        da2 = self._undrop(dlogits * V3[:, 0], cache, "m2")   # broadcasting, not an outer GEMM
         du2 = self._maxout_backward(da2, cache["u2"], cache["o2"])
         if weights:
             grads[2] = cache["a1"].T @ du2
             grads[3] = du2.sum(axis=0)
-        da1 = du2 @ V2.T
-        if self.dropout:
-            da1 *= cache["m1"]
-            da1 *= cache["s"]
+        da1 = self._undrop(du2 @ V2.T, cache, "m1")
         du1 = self._maxout_backward(da1, cache["u1"], cache["o1"])
         if weights:
             grads[0] = cache["x"].T @ du1
             grads[1] = du1.sum(axis=0)
         dx = None
         if to_input:
-            dx = du1 @ V1.T
-            if self.dropout:
-                dx *= cache["m0"]
-                dx *= cache["s0"]
+            dx = self._undrop(du1 @ V1.T, cache, "m0")
         return grads, dx
 
     @staticmethod
