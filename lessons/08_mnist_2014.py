@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import tinygan as tg
 from tinygan import gan, metrics, course
 
-steps = course.choose(2500, 30)
+steps = course.choose(2000, 30)
 snapshots_at = sorted({0, steps // 5, steps // 2, steps})
 experiment = gan.build("mnist", steps=steps, seed=0)
 trainer, mnist = experiment.trainer, experiment.mnist

@@ -179,3 +179,32 @@ def test_unknown_and_unavailable_backends_say_what_to_do():
     if "cupy" not in backend.available_backends():
         with pytest.raises(backend.BackendError, match="cupy-cuda12x"):
             tg.set_backend("cupy")
+
+
+def test_tensors_from_two_backends_do_not_mix():
+    """A NumPy-backed tensor and a device-backed one (the strict stand-in here; CuPy on a
+    GPU machine) refuse to combine instead of silently copying between host and device."""
+    with backend.using("numpy"):
+        host = tg.tensor([1.0, 2.0])
+    with backend.using("strict"):
+        device = tg.tensor([1.0, 2.0])
+        with pytest.raises(TypeError, match="host NumPy array was mixed with a device array"):
+            host + device
+
+
+def test_strict_backend_refuses_what_cupy_refuses():
+    """The CPU check for CuPy breakage is itself checked: host arrays in device math, the
+    generator methods CuPy lacks, and errstate are all refused."""
+    with backend.using("strict"):
+        xp = backend.xp
+        device = xp.ones(3)
+        with pytest.raises(TypeError, match="host NumPy array"):
+            device * np.ones(3)
+        with pytest.raises(TypeError, match="host NumPy array"):
+            xp.concatenate([device, np.ones(2)])
+        generator = backend.rng()
+        for missing in ("normal", "permutation", "choice"):
+            assert not hasattr(generator, missing)
+        with pytest.raises(AttributeError, match="CuPy has no 'errstate'"):
+            xp.errstate
+        assert type(tg.tensor([1.0]).numpy()) is np.ndarray          # explicit copies are fine
