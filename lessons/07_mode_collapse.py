@@ -33,7 +33,8 @@ steps = course.choose(3000, 200)
 plain_settings = dict(g_depth=2, d_depth=2, lr_decay=1.0, ema=0.0)   # the textbook GAN
 runs = {}
 for name, settings in [("plain GAN", plain_settings), ("tinygan preset", {})]:
-    experiment = gan.build("ring", steps=steps if settings else course.choose(4000, 200),
+    preset_steps = gan.preset("ring").steps              # 6,000
+    experiment = gan.build("ring", steps=steps if settings else course.choose(preset_steps, 200),
                            seed=0, **settings)
     experiment.trainer.fit()
     samples = experiment.trainer.sample(2500)

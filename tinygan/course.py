@@ -73,7 +73,8 @@ def export_student_copies(destination, source=None):
         raise ValueError("the student copies must go to another folder than the lessons")
     lessons = sorted(source.glob("[0-9][0-9]_*.py"))
     if not lessons:
-        raise FileNotFoundError(f"no lessons (NN_name.py) in {source}")
+        raise FileNotFoundError(f"no lessons (NN_name.py) in {source}: run this from a clone of "
+                                f"the tinygan repository, or pass --source FOLDER")
     destination.mkdir(parents=True, exist_ok=True)
     written = []
     for lesson in lessons:

@@ -98,8 +98,8 @@ PRESETS = {
     # Toy mixtures: z = 2, three hidden layers of 128 in G and D (depth gives G the sharp
     # transitions between modes), batch 512, Adam 1e-3 decayed 100× over the run, and an
     # EMA of G's weights (decay 0.99) for sampling. Measured in the README.
-    "ring": GANConfig(dataset="ring", steps=4000, batch_size=512, noise_dim=2, g_hidden=128,
-                      g_depth=3, d_hidden=128, d_depth=3, lr_decay=1.00115, ema=0.99),
+    "ring": GANConfig(dataset="ring", steps=6000, batch_size=512, noise_dim=2, g_hidden=128,
+                      g_depth=3, d_hidden=128, d_depth=3, lr_decay=1.000768, ema=0.99),
     # The 5×5 grid needs wider networks (256) and twice the steps.
     "grid": GANConfig(dataset="grid", steps=8000, batch_size=512, noise_dim=2, g_hidden=256,
                       g_depth=3, d_hidden=256, d_depth=3, lr_decay=1.000576, ema=0.99),

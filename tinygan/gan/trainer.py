@@ -10,7 +10,9 @@
 
 Every random draw of iteration t comes from the seed (seed, t, j), and data batches are
 indexed by step, so a run resumed from a checkpoint ends with exactly the parameters of
-an uninterrupted one. Losses and parameters are checked for NaN/inf every ``log_every``
+an uninterrupted one. "Exactly" holds on the same backend with the same number of BLAS
+threads: another thread count sums matrix products in another order, and GAN training
+amplifies those last-bit differences over thousands of steps. Losses and parameters are checked for NaN/inf every ``log_every``
 steps; Ctrl-C saves a checkpoint first (a second Ctrl-C quits at once).
 """
 import math
