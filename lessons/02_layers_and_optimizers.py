@@ -90,7 +90,9 @@ axes.legend()
 course.show(figure, "02_sgd_vs_adam")
 
 # %%
-threshold = 0.85 if course.fast() else 0.92
+# measured: about 0.92 after 8 epochs on 4,000 images (0.87 after 1); the margin covers
+# run-to-run differences from BLAS thread counts
+threshold = 0.83 if course.fast() else 0.90
 assert all(score > threshold for score in scores.values()), scores
 
 # %% [markdown]

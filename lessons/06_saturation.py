@@ -53,7 +53,8 @@ course.show(figure, "06_gradient_magnitude")
 # plain SGD. (Adam divides each step by a running gradient scale, which largely hides a
 # vanishing gradient: try it in the exercises.)
 #
-# **Exercise (in the code).** Pre-train the discriminator: 200 discriminator steps.
+# **Exercise (in the code).** Pre-train the discriminator: 200 discriminator steps. Then
+# count how long each generator stays rejected (mean D(G(z)) below 0.1).
 
 # %%
 steps = course.choose(1500, 200)
@@ -68,11 +69,11 @@ for loss in ("minimax", "non_saturating"):
         trainer.discriminator_step(j)
     ### END SOLUTION
     trainer.fit()
-    real = tg.tensor(experiment.distribution.sample(20000)).numpy()[:, 0]
-    results[loss] = dict(history=trainer.history,
-                         jsd=theory.histogram_jsd(trainer.sample(20000)[:, 0], real, bins=80))
-    print(f"{loss:15s}: final JSD {results[loss]['jsd']:.3f}, "
-          f"mean D(G(z)) at the start {trainer.history['d_fake'][0]:.4f}")
+    history = trainer.history
+    escaped = [step for step, d in zip(history["step"], history["d_fake"]) if d > 0.1]
+    results[loss] = dict(history=history, escape=escaped[0] if escaped else float("inf"))
+    print(f"{loss:15s}: mean D(G(z)) at the start {history['d_fake'][0]:.4f}; "
+          f"first step with D(G(z)) > 0.1: {results[loss]['escape']}")
 
 # %%
 figure, axes = plt.subplots(figsize=(6, 3.6))
@@ -84,9 +85,11 @@ axes.legend()
 course.show(figure, "06_training_with_each_loss")
 
 # %%
-assert results["non_saturating"]["jsd"] < results["minimax"]["jsd"], results
-if not course.fast():
-    assert results["non_saturating"]["jsd"] < 0.5 * results["minimax"]["jsd"]
+# The non-saturating generator escapes D's rejection at once (in the lesson's full run: by
+# step 10); the minimax generator was still rejected after all 1,500 steps.
+escape = {loss: result["escape"] for loss, result in results.items()}
+assert escape["non_saturating"] < escape["minimax"], escape
+assert escape["non_saturating"] <= 20, escape
 
 # %% [markdown]
 # ## Exercises

@@ -103,9 +103,10 @@ PRESETS = {
     # The 5×5 grid needs wider networks (256) and twice the steps.
     "grid": GANConfig(dataset="grid", steps=8000, batch_size=512, noise_dim=2, g_hidden=256,
                       g_depth=3, d_hidden=256, d_depth=3, lr_decay=1.000576, ema=0.99),
+    # 1-D: a weak D lets G shrink to a too-narrow peak; k = 3 steps of a 128×3 D keep it honest.
     "gaussian1d": GANConfig(dataset="gaussian1d", steps=1500, noise="uniform", noise_dim=1,
-                            g_hidden=32, g_depth=2, d_hidden=32, d_depth=2, batch_size=256,
-                            lr_g=1e-3, lr_d=1e-3, lr_decay=1.0015, ema=0.99),
+                            g_hidden=32, g_depth=2, d_hidden=128, d_depth=3, k=3,
+                            batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_decay=1.0015, ema=0.99),
     "mixture1d": GANConfig(dataset="mixture1d", steps=3000, noise_dim=4, g_hidden=64,
                            d_hidden=64, g_depth=2, d_depth=2, ema=0.99),
     # The 2014 paper's released MNIST configuration (mnist.yaml): SGD, m = 100, lr 0.1
