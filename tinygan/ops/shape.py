@@ -66,38 +66,35 @@ def getitem(x, index):
     return make_node(out, (x,), backward, "getitem")
 
 
-def concatenate(tensors, axis=0):
-    """y = [a, b, …] joined along ``axis``;  ∂L/∂a, ∂L/∂b, … are g's matching slices."""
+def _join(tensors, join, complaint):
+    """Tensors, their array module, and ``join(xp, arrays)``; a shape mismatch is reported
+    as ``complaint`` followed by every input shape."""
     tensors = [as_tensor(t) for t in tensors]
     xp = get_array_module(tensors[0].data)
     try:
-        out = xp.concatenate([t.data for t in tensors], axis=axis)
+        return tensors, xp, join(xp, [t.data for t in tensors])
     except ValueError:
         shapes = ", ".join(str(t.shape) for t in tensors)
-        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}") from None
+        raise ValueError(f"{complaint}, got {shapes}") from None
+
+
+def concatenate(tensors, axis=0):
+    """y = [a, b, …] joined along ``axis``;  ∂L/∂a, ∂L/∂b, … are g's matching slices."""
+    tensors, xp, out = _join(tensors, lambda xp, arrays: xp.concatenate(arrays, axis=axis),
+                             f"concatenate: shapes must agree outside axis {axis}")
     ends, total = [], 0
     for t in tensors:
         total += t.shape[axis]
         ends.append(total)
-
-    def backward(g):
-        return tuple(xp.split(g, ends[:-1], axis=axis))
-    return make_node(out, tuple(tensors), backward, "concatenate")
+    return make_node(out, tuple(tensors), lambda g: tuple(xp.split(g, ends[:-1], axis=axis)),
+                     "concatenate")
 
 
 def stack(tensors, axis=0):
     """y = [a, b, …] stacked along a new ``axis``;  ∂L/∂a = g taken at index 0 of it, …"""
-    tensors = [as_tensor(t) for t in tensors]
-    xp = get_array_module(tensors[0].data)
-    try:
-        out = xp.stack([t.data for t in tensors], axis=axis)
-    except ValueError:
-        shapes = ", ".join(str(t.shape) for t in tensors)
-        raise ValueError(f"stack: all shapes must be equal, got {shapes}") from None
-
-    def backward(g):
-        return tuple(xp.moveaxis(g, axis, 0))
-    return make_node(out, tuple(tensors), backward, "stack")
+    tensors, xp, out = _join(tensors, lambda xp, arrays: xp.stack(arrays, axis=axis),
+                             "stack: all shapes must be equal")
+    return make_node(out, tuple(tensors), lambda g: tuple(xp.moveaxis(g, axis, 0)), "stack")
 
 
 def astype(x, dtype):
