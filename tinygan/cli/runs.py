@@ -57,10 +57,7 @@ def environment():
 
 def save_figures(experiment, samples, folder):
     """samples.png and losses.png; a missing matplotlib costs the figures, not the run."""
-    try:
-        from tinygan import plots
-    except ImportError:
-        return "matplotlib is not installed: figures skipped (pip install 'tinygan[plots]')"
+    from tinygan import plots            # imports matplotlib only when a figure is drawn
     try:
         if experiment.config.dataset == "mnist":
             plots.image_grid_figure(samples, folder / "samples.png")
