@@ -185,3 +185,6 @@ def test_pacgan_packs_samples():
     assert D(tg.zeros(12, 2)).shape == (3, 1)
     with pytest.raises(ValueError, match="divisible by 4"):
         D(tg.zeros(10, 2))
+    paper = gan.paper_mnist_discriminator(pack=2).eval()
+    assert paper.parameters()[0].shape == (2 * 784, 1200)
+    assert paper(tg.zeros(6, 784)).shape == (3, 1)

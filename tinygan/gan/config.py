@@ -84,8 +84,6 @@ class GANConfig:
         if self.pack < 1 or self.batch_size % self.pack:
             problems.append(f"pack must be ≥ 1 and divide the batch size {self.batch_size}, "
                             f"got {self.pack}")
-        if self.pack > 1 and self.model == "mnist_2014":
-            problems.append("the mnist_2014 discriminator does not take packs; use pack=1")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -110,8 +108,11 @@ PRESETS = {
     "mixture1d": GANConfig(dataset="mixture1d", steps=3000, noise_dim=4, g_hidden=64,
                            d_hidden=64, g_depth=2, d_depth=2, ema=0.99),
     # The 2014 paper's released MNIST configuration (mnist.yaml): SGD, m = 100, lr 0.1
-    # decayed by 1.000004 per update to 1e-6, momentum 0.5 → 0.7 over 250 epochs, k = 1.
-    "mnist": GANConfig(dataset="mnist", model="mnist_2014", steps=5000, batch_size=100,
+    # decayed by 1.000004 per update to 1e-6, momentum 0.5 → 0.7 over 250 epochs, k = 1;
+    # plus PacGAN with packs of 2 (the paper's exact setup is pack=1): on the 5k sample the
+    # plain discriminator lets G crowd onto a few digits (6 of 10 classes at ≥ 5%), packs of
+    # two keep 9 of 10 (README, "Results").
+    "mnist": GANConfig(dataset="mnist", model="mnist_2014", steps=5000, batch_size=100, pack=2,
                        noise="uniform", noise_dim=100, optimizer="sgd", lr_g=0.1, lr_d=0.1,
                        lr_decay=1.000004, lr_floor=1e-6, momentum=0.5, final_momentum=0.7,
                        momentum_steps=0, log_every=100, checkpoint_every=1000,

@@ -48,7 +48,7 @@ def _mnist_models(config, mnist):
     if config.model == "mnist_2014":
         return (paper_mnist_generator(config.noise_dim, pixel_means=mnist.train.mean(axis=0),
                                       noise=config.noise),
-                paper_mnist_discriminator())
+                paper_mnist_discriminator(pack=config.pack))
     generator = mlp_generator(config.noise_dim, 784, config.g_hidden, config.g_depth,
                               noise=config.noise, output="sigmoid")
     return generator, mlp_discriminator(784, config.d_hidden, config.d_depth, pack=config.pack)

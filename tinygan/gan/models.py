@@ -112,11 +112,13 @@ def paper_mnist_generator(noise_dim=100, hidden=1200, pixel_means=None, noise="u
 
 
 def paper_mnist_discriminator(units=240, pieces=5, weight_range=0.005, input_keep=0.8,
-                              hidden_keep=0.5):
+                              hidden_keep=0.5, pack=1):
     """The 2014 MNIST discriminator: 784 → maxout(240 × 5) → maxout(240 × 5) → 1 logit,
     weights U(±0.005), dropout keeping inputs of the first layer with probability 0.8 and
-    of later layers with probability 0.5 (training only)."""
-    net = nn.Sequential(nn.Dropout(1 - input_keep), nn.Maxout(784, units, pieces, init=weight_range),
+    of later layers with probability 0.5 (training only). ``pack`` > 1 (PacGAN, not in the
+    paper) makes it judge packs of that many images."""
+    net = nn.Sequential(nn.Dropout(1 - input_keep),
+                        nn.Maxout(784 * pack, units, pieces, init=weight_range),
                         nn.Dropout(1 - hidden_keep), nn.Maxout(units, units, pieces, init=weight_range),
                         nn.Dropout(1 - hidden_keep), nn.Linear(units, 1, init=weight_range))
-    return Discriminator(net)
+    return Discriminator(net, pack)
