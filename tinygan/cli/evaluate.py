@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from tinygan.cli.common import CommandError, add_backend_option, select_backend
-from tinygan.cli.runs import environment, experiment_from_checkpoint, write_json
+from tinygan.cli.runs import environment, experiment_from_checkpoint, summary, write_json
 from tinygan.gan.evaluation import evaluate
 
 
@@ -17,7 +17,6 @@ def add_parser(verbs):
 
 
 def run(args):
-    from tinygan.cli.train import summary
     select_backend(args.backend)
     experiment = experiment_from_checkpoint(args.checkpoint, args.data_dir)
     metrics = evaluate(experiment)

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy
 
 from tinygan.cli.common import CommandError, add_backend_option, select_backend
-from tinygan.cli.runs import experiment_from_checkpoint
+from tinygan.cli.runs import experiment_from_checkpoint, samples_figure
 
 
 def add_parser(verbs):
@@ -34,11 +34,7 @@ def run(args):
         numpy.save(args.out, samples)
     else:
         try:
-            from tinygan import plots
-            if experiment.config.dataset == "mnist":
-                plots.image_grid_figure(samples, args.out)
-            else:
-                plots.samples_figure(samples, experiment.distribution, args.out)
+            samples_figure(experiment, samples, args.out)
         except ImportError as error:
             raise CommandError(str(error)) from None
     print(f"wrote {args.n} samples of step {experiment.trainer.step} to {args.out}")

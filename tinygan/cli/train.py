@@ -7,7 +7,7 @@ import numpy
 
 from tinygan.checkpoint import CheckpointError
 from tinygan.cli.common import CommandError, add_backend_option, select_backend
-from tinygan.cli.runs import (RUN_FILES, environment, save_figures, write_json)
+from tinygan.cli.runs import RUN_FILES, environment, save_figures, summary, write_json
 from tinygan.data import DataError
 from tinygan.gan import DATASETS, GANConfig, TrainingDiverged, TrainingInterrupted, build, preset
 from tinygan.gan.evaluation import evaluate
@@ -150,17 +150,3 @@ def run(args):
     print(f"wrote {', '.join(name for name in RUN_FILES if (folder / name).exists())} to {folder}")
     return 0
 
-
-def summary(metrics):
-    """One readable line of the headline numbers."""
-    if "modes" in metrics:
-        return (f"modes captured {metrics['modes_captured']}/{metrics['modes']}, high-quality "
-                f"samples {100 * metrics['high_quality']:.1f}%, JSD {metrics['jsd']:.3f} nats")
-    if "parzen" in metrics:
-        p = metrics["parzen"]
-        return (f"Parzen log-likelihood {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} "
-                f"(σ = {p['sigma']:.3f}; real-data ceiling {p['ceiling_log_likelihood']:.1f}); "
-                f"digit classes with ≥5% of samples: {metrics['classes_covered']}/10")
-    return (f"JSD to the data {metrics['jsd']:.3f} nats; sample mean {metrics['sample_mean']:.3f} "
-            f"(data {metrics['data_mean']:.3f}), std {metrics['sample_std']:.3f} "
-            f"(data {metrics['data_std']:.3f})")
