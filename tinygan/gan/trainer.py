@@ -12,8 +12,9 @@ Every random draw of iteration t comes from the seed (seed, t, j), and data batc
 indexed by step, so a run resumed from a checkpoint ends with exactly the parameters of
 an uninterrupted one. "Exactly" holds on the same backend with the same number of BLAS
 threads: another thread count sums matrix products in another order, and GAN training
-amplifies those last-bit differences over thousands of steps. Losses and parameters are checked for NaN/inf every ``log_every``
-steps; Ctrl-C saves a checkpoint first (a second Ctrl-C quits at once).
+amplifies those last-bit differences over thousands of steps. Losses and parameters are
+checked for NaN/inf every ``log_every`` steps; Ctrl-C saves a checkpoint first (a second
+Ctrl-C quits at once).
 """
 import math
 import signal
@@ -207,14 +208,13 @@ class Trainer:
                     callback(self)
                 if progress is not None:
                     progress(self)
-                if self.checkpoint_path and (self.step % self.config.checkpoint_every == 0
-                                             or self.step == total):
-                    self._check_finite()
-                    self.save_checkpoint()
-                if interrupted:
+                due = self.checkpoint_path and (self.step % self.config.checkpoint_every == 0
+                                                or self.step == total)
+                if due or interrupted:
                     self._check_finite()
                     if self.checkpoint_path:
                         self.save_checkpoint()
+                if interrupted:
                     raise TrainingInterrupted(self.step, self.checkpoint_path)
             self._check_finite()
         finally:
