@@ -96,11 +96,11 @@ f = grid * tg.sigmoid(grid)
 f.sum().backward()
 s = 1 / (1 + np.exp(-grid.numpy()))
 closed_form = s + grid.numpy() * s * (1 - s)
-assert np.max(np.abs(grid.grad - closed_form)) < 1e-12
+assert np.max(np.abs(grid.grad.numpy() - closed_form)) < 1e-12
 
 figure, axes = plt.subplots(figsize=(6, 3.5))
 axes.plot(grid.numpy(), f.numpy(), label="f(x) = x·σ(x)")
-axes.plot(grid.numpy(), grid.grad, label="f'(x) from backward()")
+axes.plot(grid.numpy(), grid.grad.numpy(), label="f'(x) from backward()")
 axes.plot(grid.numpy()[::12], closed_form[::12], "k.", label="closed form")
 axes.legend()
 axes.set_xlabel("x")

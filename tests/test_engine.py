@@ -208,3 +208,56 @@ def test_strict_backend_refuses_what_cupy_refuses():
         with pytest.raises(AttributeError, match="CuPy has no 'errstate'"):
             xp.errstate
         assert type(tg.tensor([1.0]).numpy()) is np.ndarray          # explicit copies are fine
+
+
+def test_parameter_accepts_a_tensor_and_refuses_what_is_not_numbers():
+    """``nn.Parameter(tg.tensor(...))`` (the PyTorch idiom) shares the tensor's array;
+    object arrays (e.g. a list of Tensors) are refused with a message."""
+    t = tg.tensor([1.0, 2.0])
+    p = tg.nn.Parameter(t)
+    assert p.data is t.data and p.requires_grad
+    (p * p).sum().backward()
+    np.testing.assert_array_equal(p.grad.numpy(), [2.0, 4.0])
+    stacked = tg.tensor([tg.tensor([1.0]), tg.tensor([2.0])])     # Tensors read as numbers
+    assert stacked.shape == (2, 1) and stacked.dtype == np.float32
+    with pytest.raises(TypeError, match="not numbers"):
+        tg.tensor([object(), "a"])
+    with pytest.raises(TypeError, match="floating-point"):
+        tg.nn.Parameter(np.array([object()]))
+
+
+def test_every_op_refuses_to_mix_float_dtypes():
+    """float32 with float64 is refused alike by arithmetic, concatenate and stack (NumPy
+    would silently upcast to float64)."""
+    a = tg.tensor(np.ones(2, dtype=np.float32))
+    b = tg.tensor(np.ones(2, dtype=np.float64))
+    for combine in (lambda: a + b, lambda: tg.concatenate([a, b]), lambda: tg.stack([a, b]),
+                    lambda: tg.maximum(a, b), lambda: tg.where(a > 0, a, b)):
+        with pytest.raises(TypeError, match="mixing float32 and float64"):
+            combine()
+
+
+def test_losses_refuse_targets_of_another_shape():
+    """(3, 1) logits against (3,) targets would broadcast to a 3 × 3 table and average the
+    wrong pairs (0.805 instead of 0.305); the loss refuses instead."""
+    logits = tg.tensor(np.array([[2.0], [-1.0], [0.5]], dtype=np.float32))
+    with pytest.raises(ValueError, match=r"targets of shape \(3,\) do not match"):
+        tg.nn.functional.binary_cross_entropy_with_logits(logits, np.array([1.0, 0.0, 1.0]))
+    loss = tg.nn.functional.binary_cross_entropy_with_logits(logits, np.array([[1.0], [0.0], [1.0]]))
+    expected = np.mean(np.log1p(np.exp(-np.array([2.0, 1.0, 0.5]))))
+    assert abs(loss.item() - expected) < 1e-6
+
+
+def test_a_bad_TINYGAN_BACKEND_does_not_break_import_or_info(tmp_path):
+    """Import and ``tinygan info`` work and say why; computing raises one clear error."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "TINYGAN_BACKEND": "nosuch"}
+    code = ("import tinygan as tg\n"
+            "try:\n    tg.tensor([1.0])\nexcept tg.backend.BackendError as e:\n    print('E', e)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and "E TINYGAN_BACKEND=nosuch: unknown backend 'nosuch'" in out.stdout
+    info = subprocess.run([sys.executable, "-m", "tinygan", "info"], env=env, capture_output=True,
+                          text=True)
+    assert info.returncode == 0 and "unusable: TINYGAN_BACKEND=nosuch" in info.stdout

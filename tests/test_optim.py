@@ -13,7 +13,7 @@ def _parameter(values):
 
 
 def _set_grad(p, values):
-    p.grad = tg.tensor(np.asarray(values, dtype=np.float64)).data
+    p.grad = tg.tensor(np.asarray(values, dtype=np.float64))
 
 
 theta0 = np.array([0.5, -1.0, 2.0])

@@ -9,22 +9,19 @@ __version__ = "0.1.0"
 
 from tinygan import backend
 from tinygan.backend import manual_seed, set_backend, get_backend
-from tinygan.tensor import Tensor, tensor, no_grad, enable_grad, is_grad_enabled
-from tinygan import ops
-from tinygan.ops import (abs, clip, concatenate, exp, leaky_relu, log, log_sigmoid, matmul,
-                         maximum, mean, minimum, relu, sigmoid, softplus, sqrt, stack, tanh,
-                         where)
-from tinygan.gradcheck import gradcheck, GradcheckError
+from tinygan import ops     # first: it loads the engine (tinygan.tensor) and fills the op table
+from tinygan.ops import *   # noqa: F401,F403  every public op of the table: tinygan.add, …
+from tinygan.tensor import Tensor, tensor, grad, no_grad, enable_grad, is_grad_enabled
+from tinygan.gradcheck import gradcheck, gradgradcheck, GradcheckError
 from tinygan.creation import zeros, ones, randn, rand, arange, zeros_like, ones_like
 from tinygan import nn, optim
 from tinygan.checkpoint import save, load, CheckpointError
 
 __all__ = [
     "__version__", "backend", "set_backend", "get_backend", "manual_seed", "Tensor", "tensor",
-    "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "ops",
-    "abs", "clip", "concatenate", "exp", "leaky_relu", "log", "log_sigmoid", "matmul",
-    "maximum", "mean", "minimum", "relu", "sigmoid", "softplus", "sqrt", "stack", "tanh",
-    "where", "nn", "optim", "save", "load", "CheckpointError", "zeros", "ones", "randn", "rand", "arange", "zeros_like", "ones_like",
+    "grad", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "gradgradcheck",
+    "GradcheckError", "ops", *ops.__all__, "nn", "optim", "save", "load", "CheckpointError",
+    "zeros", "ones", "randn", "rand", "arange", "zeros_like", "ones_like",
 ]
 
 _SUBPACKAGES = ("theory", "gan", "data", "metrics", "plots")

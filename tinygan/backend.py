@@ -9,13 +9,15 @@ for random numbers (``backend.rng()``), so the whole library runs on either.
 """
 import contextlib
 import os
+from dataclasses import dataclass
 
 import numpy
 
 __all__ = [
-    "host", "BackendError", "available_backends", "set_backend", "get_backend", "using",
-    "get_array_module", "to_numpy", "asarray", "manual_seed", "rng", "seed_for", "backend_generator",
-    "scatter_add", "gpu_status",
+    "host", "BackendError", "register_backend", "backend_names", "available_backends",
+    "set_backend", "get_backend", "using", "get_array_module", "to_numpy", "asarray",
+    "manual_seed", "rng", "seed_for", "stream_seed", "STREAMS", "backend_generator",
+    "scatter_add", "gpu_status", "status",
 ]
 
 CUPY_INSTALL_HINT = (
@@ -33,8 +35,36 @@ class BackendError(RuntimeError):
     """A backend was asked for that cannot be used here."""
 
 
-def _load_numpy():
-    return numpy
+@dataclass(frozen=True)
+class Backend:
+    """A registry entry: ``load()`` returns the array module (or raises BackendError
+    saying what is missing); ``owns(array)`` tells whether an array is one of its own."""
+    name: str
+    load: object
+    owns: object
+
+
+_REGISTRY = {}
+_LOADED = {}         # name -> module, once a backend has loaded
+
+
+def register_backend(name, load, owns):
+    """Make a backend available by ``name``. tinygan registers "numpy" and "cupy"; the
+    test suite registers its strict CPU stand-in for CuPy."""
+    _REGISTRY[name] = Backend(name, load, owns)
+    _LOADED.pop(name, None)
+
+
+def _load(name):
+    module = _LOADED.get(name)
+    if module is None:
+        module = _LOADED[name] = _entry(name).load()
+    return module
+
+
+def backend_names():
+    """Every registered backend, usable here or not (e.g. ``["numpy", "cupy"]``)."""
+    return list(_REGISTRY)
 
 
 def _load_cupy():
@@ -53,18 +83,21 @@ def _load_cupy():
     return cupy
 
 
-def _load_strict():
-    from tinygan._testing import strict
-    return strict
+register_backend("numpy", lambda: numpy, lambda array: type(array) is numpy.ndarray)
+register_backend("cupy", _load_cupy, lambda array: type(array).__module__.startswith("cupy"))
 
 
-# name -> loader. "strict" is NumPy wrapped to refuse what CuPy refuses (tests only).
-_LOADERS = {"numpy": _load_numpy, "cupy": _load_cupy, "strict": _load_strict}
+def _entry(name):
+    if name not in _REGISTRY:
+        raise BackendError(f"unknown backend {name!r}: choose one of "
+                           f"{', '.join(repr(n) for n in _REGISTRY)}")
+    return _REGISTRY[name]
 
 
 class _State:
     name = "numpy"
-    xp = numpy
+    module = numpy
+    error = None         # why the requested backend (TINYGAN_BACKEND) cannot be used
     seed = None          # the last manual seed, reused when the backend changes
     generator = None     # the active backend's random generator
 
@@ -72,12 +105,19 @@ class _State:
 _state = _State()
 
 
+def _active():
+    """The active array module; raises the reason if the requested backend is unusable."""
+    if _state.error is not None:
+        raise _state.error
+    return _state.module
+
+
 def available_backends():
     """Names of the backends that can be used on this machine, e.g. ``["numpy"]``."""
     names = []
-    for name in ("numpy", "cupy"):
+    for name in _REGISTRY:
         try:
-            _LOADERS[name]()
+            _load(name)
             names.append(name)
         except BackendError:
             pass
@@ -94,18 +134,23 @@ def gpu_status():
         return f"no: {error}"
 
 
+def status():
+    """One line: the backend in use, or why the requested one cannot be used."""
+    if _state.error is not None:
+        return f"{_state.name} (unusable: {_state.error})"
+    return _state.name
+
+
 def set_backend(name):
     """Make ``name`` ("numpy" or "cupy") the array module for everything created from now on.
 
     Raises :class:`BackendError` saying what is missing when CuPy or a GPU is not there.
     The random generator is re-created on the new backend from the last manual seed.
     """
-    if name not in _LOADERS:
-        raise BackendError(f"unknown backend {name!r}: choose 'numpy' or 'cupy'")
-    xp = _LOADERS[name]()
-    _state.name, _state.xp = name, xp
+    module = _load(name)
+    _state.name, _state.module, _state.error = name, module, None
     _state.generator = None  # made lazily from _state.seed
-    return xp
+    return module
 
 
 def get_backend():
@@ -116,19 +161,18 @@ def get_backend():
 @contextlib.contextmanager
 def using(name):
     """``with backend.using("cupy"): ...`` runs the block on that backend, then restores."""
-    previous_name, previous_xp = _state.name, _state.xp
-    previous_generator = _state.generator
+    previous = (_state.name, _state.module, _state.error, _state.generator)
     set_backend(name)
     try:
-        yield _state.xp
+        yield _state.module
     finally:
-        _state.name, _state.xp, _state.generator = previous_name, previous_xp, previous_generator
+        _state.name, _state.module, _state.error, _state.generator = previous
 
 
 def __getattr__(attribute):
     # ``backend.xp`` always names the active module (PEP 562 module attribute).
     if attribute == "xp":
-        return _state.xp
+        return _active()
     raise AttributeError(f"module 'tinygan.backend' has no attribute {attribute!r}")
 
 
@@ -137,32 +181,27 @@ def get_array_module(*arrays):
     for array in arrays:
         if type(array) is numpy.ndarray:
             return numpy
-        module = type(array).__module__
-        if module.startswith("cupy"):
-            return _LOADERS["cupy"]()
-        if module.startswith("tinygan._testing"):
-            return _load_strict()
-    return _state.xp
+        for name, entry in _REGISTRY.items():
+            if entry.owns(array):
+                return _load(name)
+    return _active()
 
 
 def to_numpy(array):
     """A host NumPy array, whatever the backend the array lives on."""
-    if isinstance(array, numpy.ndarray) and type(array) is numpy.ndarray:
+    if type(array) is numpy.ndarray:
         return array
-    if hasattr(array, "get"):            # CuPy: explicit device -> host copy
+    if hasattr(array, "get"):            # a device array: explicit device -> host copy
         return array.get()
-    if type(array).__module__.startswith("tinygan._testing"):
-        return array.view(numpy.ndarray)
     return numpy.asarray(array)
 
 
 def asarray(values, dtype=None):
     """Values (lists, NumPy or CuPy arrays) as an array of the active backend."""
-    if hasattr(values, "get") and _state.name != "cupy":
-        values = values.get()            # CuPy -> host, explicitly
-    elif _state.name == "strict" and type(values) is numpy.ndarray:
-        return _state.xp.asarray(values.copy(), dtype=dtype)
-    return _state.xp.asarray(values, dtype=dtype)
+    module = _active()
+    if hasattr(values, "get") and module is numpy:
+        values = values.get()            # device -> host, explicitly
+    return module.asarray(values, dtype=dtype)
 
 
 def seed_for(*keys):
@@ -171,12 +210,26 @@ def seed_for(*keys):
     return int(numpy.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0])
 
 
+# Every random draw of a run comes from one of these streams, each derived from the run's
+# one seed (``stream_seed(seed, "init")``), so that changing how often one purpose draws
+# (e.g. more D steps) leaves every other purpose's numbers unchanged.
+STREAMS = ("init", "data", "discriminator", "generator", "sampling", "evaluation")
+
+
+def stream_seed(seed, stream, *keys):
+    """The seed of the named ``stream`` of a run seeded with ``seed``, further split by
+    integer ``keys`` (e.g. the step): ``stream_seed(seed, "discriminator", step, j)``."""
+    if stream not in STREAMS:
+        raise ValueError(f"unknown random stream {stream!r}: one of {', '.join(STREAMS)}")
+    return seed_for(seed, STREAMS.index(stream), *keys)
+
+
 def manual_seed(seed):
     """Seed tinygan's random generator on the active backend (and on any backend chosen later)."""
     if isinstance(seed, (tuple, list)):
         seed = seed_for(*seed)
     _state.seed = int(seed)
-    _state.generator = _state.xp.random.default_rng(_state.seed)
+    _state.generator = _active().random.default_rng(_state.seed)
     return _state.generator
 
 
@@ -185,7 +238,7 @@ def backend_generator(seed):
     ints, see :func:`seed_for`), independent of the global one."""
     if isinstance(seed, (tuple, list)):
         seed = seed_for(*seed)
-    return _state.xp.random.default_rng(int(seed))
+    return _active().random.default_rng(int(seed))
 
 
 def rng():
@@ -193,7 +246,7 @@ def rng():
     ``integers`` are used in tinygan, because CuPy's generator lacks ``normal``,
     ``permutation`` and ``choice``."""
     if _state.generator is None:
-        _state.generator = _state.xp.random.default_rng(_state.seed)
+        _state.generator = _active().random.default_rng(_state.seed)
     return _state.generator
 
 
@@ -208,6 +261,12 @@ def scatter_add(target, index, values):
     return target
 
 
-_requested = os.environ.get("TINYGAN_BACKEND")
+_requested = os.environ.get("TINYGAN_BACKEND", "").strip().lower()
 if _requested:
-    set_backend(_requested.strip().lower())
+    try:
+        set_backend(_requested)
+    except BackendError as error:
+        # Importing tinygan still works (``tinygan info`` says why); the first computation
+        # raises this error.
+        _state.name, _state.error = _requested, BackendError(
+            f"TINYGAN_BACKEND={_requested}: {error}")

@@ -7,14 +7,15 @@ class CommandError(Exception):
 
 
 def add_backend_option(parser):
-    parser.add_argument("--backend", choices=["numpy", "cupy"], default=None,
+    parser.add_argument("--backend", choices=backend.backend_names(), default=None,
                         help="array module (default: $TINYGAN_BACKEND or numpy)")
 
 
 def select_backend(name):
-    if name is None:
-        return backend.get_backend()
     try:
+        if name is None:
+            backend.xp  # noqa: B018  (raises why $TINYGAN_BACKEND cannot be used, if it cannot)
+            return backend.get_backend()
         backend.set_backend(name)
     except backend.BackendError as error:
         raise CommandError(str(error)) from None

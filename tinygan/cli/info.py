@@ -28,7 +28,8 @@ def run(args):
         ("cupy", _version("cupy")),
         ("matplotlib", _version("matplotlib")),
         ("tqdm", _version("tqdm")),
-        ("backend in use", backend.get_backend()),
+        ("backend in use", backend.status()),
+        ("backends", ", ".join(backend.backend_names())),
         ("GPU visible", backend.gpu_status()),
     ]
     width = max(len(name) for name, _ in lines)

@@ -4,8 +4,9 @@ from tinygan import backend
 from tinygan.backend import get_array_module
 from tinygan.ops import (leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh,  # noqa: F401
                          exp, log, sqrt)
+from tinygan.ops.layers import masked_scale, maxout as _maxout
 from tinygan.ops.reductions import max as reduce_max, sum as reduce_sum, mean, var
-from tinygan.tensor import Tensor, as_tensor, make_node
+from tinygan.tensor import Tensor, as_tensor
 from tinygan.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                                discriminator_loss, generator_loss)
 
@@ -23,36 +24,9 @@ def linear(x, weight, bias=None):
 
 
 def maxout(x, pieces):
-    """Maxout (Goodfellow et al. 2013): y[:, j] = max_p x[:, p·U + j], U = width / pieces.
-
-    The pieces of a unit are stored piece-major (column p·U + j), so the max runs over
-    ``pieces`` contiguous blocks with ``maximum(out=)``, far faster in NumPy than a max over
-    a short last axis. ∂y/∂x = 1 for the winning piece (the first one on a tie), 0 for the rest.
-    """
-    x = as_tensor(x)
-    xp = get_array_module(x.data)
-    n, width = x.shape
-    if width % pieces:
-        raise ValueError(f"maxout: {width} inputs cannot be split into {pieces} equal pieces")
-    units = width // pieces
-    data = x.data
-    out = data[:, :units].copy()
-    for p in range(1, pieces):
-        xp.maximum(out, data[:, p * units:(p + 1) * units], out=out)
-
-    def backward(g):
-        grad = xp.empty_like(data)
-        taken = None
-        for p in range(pieces):
-            wins = data[:, p * units:(p + 1) * units] == out
-            if taken is None:
-                taken = wins
-            else:
-                wins &= ~taken            # a tie goes to the first winning piece only
-                taken |= wins
-            xp.multiply(g, wins, out=grad[:, p * units:(p + 1) * units])
-        return (grad,)
-    return make_node(out, (x,), backward, "maxout")
+    """Maxout (Goodfellow et al. 2013): y[:, j] = max_p x[:, p·U + j], U = width / pieces,
+    pieces stored piece-major; the op and its gradient are ``tinygan.ops.layers.maxout``."""
+    return _maxout(x, pieces=pieces)
 
 
 # Dropout draws 16-bit integers rather than float32 uniforms: half the random bits.
@@ -64,26 +38,18 @@ def dropout(x, p=0.5, training=True):
     scaled by 1/(1 − p), so E[y] = x and evaluation needs no rescaling.
 
     The keep test is ``u < round((1 − p)·2¹⁶)`` on 16-bit draws u; the scale is the exact
-    inverse of that keep rate, so E[y] = x holds exactly. ∂y/∂x = mask · scale.
+    inverse of that keep rate, so E[y] = x holds exactly. ∂y/∂x = mask · scale
+    (``tinygan.ops.layers.masked_scale``).
     """
     if not 0 <= p < 1:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
     x = as_tensor(x)
     if not training or p == 0:
         return x
-    xp = get_array_module(x.data)
     threshold = round((1 - p) * _DRAW_LEVELS)
-    scale = _DRAW_LEVELS / threshold
-    draws = backend.rng().integers(0, _DRAW_LEVELS, size=x.shape, dtype=xp.uint16)
-    keep = draws < threshold
-    out = xp.multiply(x.data, keep)
-    out *= scale
-
-    def backward(g):
-        grad = xp.multiply(g, keep)
-        grad *= scale
-        return (grad,)
-    return make_node(out, (x,), backward, "dropout")
+    draws = backend.rng().integers(0, _DRAW_LEVELS, size=x.shape,
+                                   dtype=get_array_module(x.data).uint16)
+    return masked_scale(x, keep=draws < threshold, scale=_DRAW_LEVELS / threshold)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=True,

@@ -6,9 +6,9 @@ and softplus(l) = max(l, 0) + log(1 + e^(−|l|)) is exact for every finite l.
 """
 from tinygan import backend
 from tinygan.ops import clip, log, softplus
-from tinygan.ops.activations import sigmoid_array, softplus_array
+from tinygan.ops.layers import bce_with_logits
 from tinygan.ops.reductions import mean, sum as reduce_sum
-from tinygan.tensor import Tensor, as_tensor, make_node
+from tinygan.tensor import Tensor, as_tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy",
            "discriminator_loss", "generator_loss", "GENERATOR_LOSSES"]
@@ -24,24 +24,29 @@ def _reduce(per_sample, reduction):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _targets_like(targets, logits):
+def _targets_like(targets, predictions, loss):
+    """Targets as a number or an array of the predictions' dtype and shape. A shape that
+    differs is refused: broadcasting (3, 1) against (3,) would silently average a 3 × 3
+    table of pairs."""
     if isinstance(targets, Tensor):
         targets = targets.data
-    if isinstance(targets, (int, float)):
+    if isinstance(targets, (int, float)) and not isinstance(targets, bool):
         return float(targets)
-    return backend.asarray(targets, dtype=logits.dtype)
+    targets = backend.asarray(targets, dtype=predictions.dtype)
+    if targets.shape != predictions.shape:
+        raise ValueError(f"{loss}: targets of shape {tuple(targets.shape)} do not match "
+                         f"predictions of shape {predictions.shape}; reshape one of them "
+                         f"(e.g. targets.reshape({predictions.shape}))")
+    return targets
 
 
 def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
-    """ℓ(l, y) = −[y log σ(l) + (1 − y) log(1 − σ(l))] = softplus(l) − y·l,
-    one fused op;  ∂ℓ/∂l = σ(l) − y. Finite and exact at l = ±1e4."""
+    """ℓ(l, y) = −[y log σ(l) + (1 − y) log(1 − σ(l))] = softplus(l) − y·l, one fused op
+    (``tinygan.ops.layers.bce_with_logits``);  ∂ℓ/∂l = σ(l) − y. Finite and exact at
+    l = ±1e4. ``targets`` is a number or has the logits' shape."""
     logits = as_tensor(logits)
-    y = _targets_like(targets, logits)
-    per_sample = softplus_array(logits.data) - y * logits.data
-
-    def backward(g):
-        return (g * (sigmoid_array(logits.data) - y),)
-    return _reduce(make_node(per_sample, (logits,), backward, "bce_with_logits"), reduction)
+    y = _targets_like(targets, logits, "binary_cross_entropy_with_logits")
+    return _reduce(bce_with_logits(logits, targets=y), reduction)
 
 
 def binary_cross_entropy(probabilities, targets, reduction="mean", eps=1e-7):
@@ -49,7 +54,8 @@ def binary_cross_entropy(probabilities, targets, reduction="mean", eps=1e-7):
     [eps, 1 − eps] first (so log 0 = −inf cannot occur; the gradient is 0 where the clamp
     is active). Prefer :func:`binary_cross_entropy_with_logits`."""
     p = clip(as_tensor(probabilities), eps, 1 - eps)
-    y = _targets_like(targets, p)
+    y = _targets_like(targets, p, "binary_cross_entropy")
+    y = y if isinstance(y, float) else Tensor(y)
     return _reduce(-(log(p) * y + log(1 - p) * (1 - y)), reduction)
 
 

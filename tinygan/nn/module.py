@@ -13,11 +13,17 @@ class StateDictError(ValueError):
 
 
 class Parameter(Tensor):
-    """A Tensor that is a model's weight: it requires grad and ``Module`` finds it."""
+    """A Tensor that is a model's weight: it requires grad and ``Module`` finds it.
+    ``Parameter(array)`` and, as in PyTorch, ``Parameter(tensor)`` (its data is shared)."""
     __slots__ = ()
 
-    def __init__(self, data):
-        super().__init__(data, requires_grad=True)
+    def __init__(self, data, requires_grad=True):
+        if isinstance(data, Tensor):
+            data = data.data
+        if getattr(data, "dtype", None) is None or data.dtype.kind != "f":
+            raise TypeError(f"Parameter needs a floating-point array or Tensor, got "
+                            f"{getattr(data, 'dtype', type(data).__name__)}")
+        super().__init__(data, requires_grad=requires_grad)
 
 
 class Module:

@@ -22,5 +22,6 @@ def grad_norm(parameters):
     total = 0.0
     for parameter in parameters:
         if parameter.grad is not None:
-            total += float((parameter.grad * parameter.grad).sum())
+            g = parameter.grad.data
+            total += float((g * g).sum())
     return total ** 0.5

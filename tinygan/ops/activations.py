@@ -1,29 +1,15 @@
 """Activation functions, written to stay finite for |x| up to 1e4 in float32."""
 from tinygan.backend import get_array_module
-from tinygan.tensor import as_tensor, make_node
+from tinygan.ops.table import Case
+from tinygan.tensor import constant, op, same_kind
 
-__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid"]
-
-
-def relu(x):
-    """y = max(x, 0);  ∂y/∂x = [x > 0]."""
-    x = as_tensor(x)
-    out = get_array_module(x.data).maximum(x.data, 0)
-    return make_node(out, (x,), lambda g: (g * (out > 0),), "relu")
-
-
-def leaky_relu(x, negative_slope=0.01):
-    """y = x if x > 0 else s·x;  ∂y/∂x = 1 if x > 0 else s."""
-    x = as_tensor(x)
-    xp = get_array_module(x.data)
-    slope = xp.where(x.data > 0, xp.ones((), x.dtype), xp.asarray(negative_slope, x.dtype))
-    return make_node(x.data * slope, (x,), lambda g: (g * slope,), "leaky_relu")
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid",
+           "sigmoid_array", "softplus_array"]
 
 
 def sigmoid_array(x):
     """σ(x) = ½(1 + tanh(x/2)): no exp that can overflow (Chainer's formulation)."""
-    xp = get_array_module(x)
-    out = xp.tanh(x * 0.5)
+    out = get_array_module(x).tanh(x * 0.5)
     out += 1
     out *= 0.5
     return out
@@ -35,29 +21,49 @@ def softplus_array(x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
+@op(grads=(lambda g, y, x: g * (y > 0),), methods=("relu",), arrays=True,
+    cases=(Case(((4, 5),)),))
+def relu(x):
+    """y = max(x, 0);  ∂y/∂x = [x > 0]."""
+    return get_array_module(x).maximum(x, 0)
+
+
+def _slope(x, negative_slope):
+    """1 where x > 0, else the negative slope s: exactly [x ≤ 0]·s + [x > 0]."""
+    slope = (x <= 0).astype(x.dtype)
+    slope *= negative_slope
+    slope += x > 0
+    return slope
+
+
+@op(grads=(lambda g, y, x, negative_slope: g * constant(_slope, x, negative_slope),),
+    methods=("leaky_relu",), arrays=True, cases=(Case(((4, 5),), call=lambda x: leaky_relu(x, 0.2)),))
+def leaky_relu(x, negative_slope=0.01):
+    """y = x if x > 0 else s·x;  ∂y/∂x = 1 if x > 0 else s."""
+    return x * _slope(x, negative_slope)
+
+
+@op(grads=(lambda g, y, x: g * y * (1 - y),), methods=("sigmoid",), arrays=True, cases=(Case(((4, 5),)),))
 def sigmoid(x):
     """y = σ(x) = 1/(1 + e^(−x));  ∂y/∂x = y(1 − y)."""
-    x = as_tensor(x)
-    out = sigmoid_array(x.data)
-    return make_node(out, (x,), lambda g: (g * out * (1 - out),), "sigmoid")
+    return sigmoid_array(x)
 
 
+@op(grads=(lambda g, y, x: g * (1 - y * y),), methods=("tanh",), arrays=True, cases=(Case(((4, 5),)),))
 def tanh(x):
     """y = tanh x;  ∂y/∂x = 1 − y²."""
-    x = as_tensor(x)
-    out = get_array_module(x.data).tanh(x.data)
-    return make_node(out, (x,), lambda g: (g * (1 - out * out),), "tanh")
+    return get_array_module(x).tanh(x)
 
 
+@op(grads=(lambda g, y, x: g * same_kind(sigmoid, x),), methods=("softplus",), arrays=True,
+    cases=(Case(((4, 5),)),))
 def softplus(x):
     """y = log(1 + eˣ);  ∂y/∂x = σ(x)."""
-    x = as_tensor(x)
-    return make_node(softplus_array(x.data), (x,),
-                     lambda g: (g * sigmoid_array(x.data),), "softplus")
+    return softplus_array(x)
 
 
+@op(grads=(lambda g, y, x: g * same_kind(sigmoid, -x),), methods=("log_sigmoid",), arrays=True,
+    cases=(Case(((4, 5),)),))
 def log_sigmoid(x):
     """y = log σ(x) = −softplus(−x);  ∂y/∂x = 1 − σ(x) = σ(−x)."""
-    x = as_tensor(x)
-    return make_node(-softplus_array(-x.data), (x,),
-                     lambda g: (g * sigmoid_array(-x.data),), "log_sigmoid")
+    return -softplus_array(-x)

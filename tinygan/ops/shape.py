@@ -1,33 +1,82 @@
-"""Ops that move entries around without arithmetic: reshape, transpose, indexing,
-concatenate, stack, and dtype conversion."""
+"""Ops that move entries around without arithmetic: reshape, transpose, broadcasting,
+indexing, concatenate, stack, and dtype conversion. Most come in adjoint pairs — the
+gradient of a gather is a scatter and the other way round — so each rule is again an op
+of this file and gradients of any order follow."""
 from tinygan import backend
 from tinygan.backend import get_array_module
-from tinygan.tensor import Tensor, as_tensor, make_node
+from tinygan.ops.table import Case
+from tinygan.ops.table import OPS
+from tinygan.tensor import Tensor, apply, entry_point, op, same_kind
 
-__all__ = ["reshape", "transpose", "getitem", "concatenate", "stack", "astype"]
+__all__ = ["reshape", "transpose", "broadcast_to", "getitem", "concatenate", "stack",
+           "astype"]
 
 
-def reshape(x, *shape):
+def _shape_arguments(shape):
+    """``f(x, 2, 3)`` and ``f(x, (2, 3))`` both mean the tuple (2, 3)."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) \
+        else tuple(shape)
+
+
+def _reshape(x, shape):
     """y = x viewed with another shape;  ∂L/∂x = g reshaped back."""
-    x = as_tensor(x)
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     try:
-        out = x.data.reshape(shape)
+        return x.reshape(shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"({x.size} entries) into shape {tuple(shape)}") from None
-    return make_node(out, (x,), lambda g: (g.reshape(x.shape),), "reshape")
+                         f"({x.size} entries) into shape {shape}") from None
 
 
+op(grads=(lambda g, y, x, shape: g.reshape(x.shape),), name="reshape", methods=("reshape",),
+   arrays=True,
+   cases=(Case(((3, 4),), call=lambda x: x.reshape(6, 2) * 2),))(_reshape)
+
+
+@entry_point("reshape")
+def reshape(x, *shape):
+    """y = x viewed with another shape;  ∂L/∂x = g reshaped back."""
+    return apply(OPS["reshape"], (x,), {"shape": _shape_arguments(shape)})
+
+
+def _transpose(x, axes):
+    """y = x with its axes permuted (reversed by default);  ∂L/∂x = g with the inverse
+    permutation."""
+    return x.transpose(axes)
+
+
+def _inverse(axes):
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
+
+
+op(grads=(lambda g, y, x, axes: g.transpose(_inverse(axes)),), name="transpose",
+   methods=("transpose", "T"), arrays=True,
+   cases=(Case(((2, 3, 4),), call=lambda x: x.transpose(1, 0, 2)),
+          Case(((2, 3),), call=lambda x: x.T, label=".T")))(_transpose)
+
+
+@entry_point("transpose")
 def transpose(x, *axes):
     """y = x with its axes permuted (reversed by default);  ∂L/∂x = g with the inverse
     permutation."""
-    x = as_tensor(x)
-    axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-    axes = tuple(a % x.ndim for a in axes) if axes else tuple(reversed(range(x.ndim)))
-    inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
-    return make_node(x.data.transpose(axes), (x,), lambda g: (g.transpose(inverse),),
-                     "transpose")
+    axes = _shape_arguments(axes)
+    ndim = len(x.shape)
+    axes = tuple(a % ndim for a in axes) if axes else tuple(reversed(range(ndim)))
+    return apply(OPS["transpose"], (x,), {"axes": axes})
+
+
+def _sum_to(g, shape):
+    """Σ of g over the axes that broadcasting to g's shape added or stretched."""
+    extra = g.ndim - len(shape)
+    stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    return g.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
+
+
+@op(grads=(lambda g, y, x, shape: _sum_to(g, x.shape),), methods=("broadcast_to",), arrays=True,
+    cases=(Case(((3, 1),), call=lambda x: x.broadcast_to((2, 3, 4))),))
+def broadcast_to(x, shape):
+    """y = x repeated along new or length-1 axes to ``shape`` (a read-only view);
+    ∂L/∂x = g summed over those axes."""
+    return get_array_module(x).broadcast_to(x, shape)
 
 
 def _device_index(index):
@@ -46,58 +95,89 @@ def _is_advanced(index):
     return any(hasattr(p, "dtype") and p.dtype.kind in "iu" for p in parts)
 
 
+def _getitem(x, index):
+    """y = x[index] (slices, integers, integer or boolean arrays);  ∂L/∂x = zeros with g
+    added at the indexed places (``scatter``)."""
+    return x[index]
+
+
+op(grads=(lambda g, y, x, index: same_kind(scatter, g, index=index, shape=x.shape),),
+   name="getitem", methods=("__getitem__",), arrays=True,
+   cases=(Case(((3, 4),), call=lambda x: x[1:, ::2], label="slice"),
+          Case(((3, 4),), call=lambda x: x[1], label="int"),
+          Case(((3, 4),), call=lambda x: x[[0, 2, 0, 0]], label="repeated"),
+          Case(((3, 4),), call=lambda x: x[[0, 1, 1], [2, 2, 3]], label="pairs"),
+          Case(((3, 4),), call=lambda x: x[x > 0], label="mask")))(_getitem)
+
+
+@entry_point("getitem")
 def getitem(x, index):
-    """y = x[index] (slices, integers, integer or boolean arrays).
-
-    ∂L/∂x = zeros with g added at the indexed places; a repeated integer index adds its
-    gradient once per occurrence (a scatter-add, ``numpy.add.at``).
-    """
-    x = as_tensor(x)
-    index = _device_index(index)
-    out = x.data[index]
-
-    def backward(g):
-        grad = get_array_module(g).zeros(x.shape, dtype=g.dtype)
-        if _is_advanced(index):
-            backend.scatter_add(grad, index, g)
-        else:
-            grad[index] = g
-        return (grad,)
-    return make_node(out, (x,), backward, "getitem")
+    """y = x[index] (slices, integers, integer or boolean arrays);  ∂L/∂x = zeros with g
+    added at the indexed places (``scatter``)."""
+    return apply(OPS["getitem"], (x,), {"index": _device_index(index)})
 
 
-def _join(tensors, join, complaint):
-    """Tensors, their array module, and ``join(xp, arrays)``; a shape mismatch is reported
-    as ``complaint`` followed by every input shape."""
-    tensors = [as_tensor(t) for t in tensors]
-    xp = get_array_module(tensors[0].data)
+@op(grads=(lambda g, y, v, index, shape: g[index],), public=False, arrays=True,
+    cases=(Case(((2, 4),), call=lambda v: scatter(v, index=_device_index([2, 0]), shape=(3, 4)),
+                label="rows"),
+           Case(((4,),), call=lambda v: scatter(v, index=_device_index(([0, 1, 1, 0], [2, 2, 2, 0])),
+                                                shape=(3, 4)), label="repeated pairs")))
+def scatter(v, index, shape):
+    """y = zeros(shape) with v added at ``index`` (a repeated index adds once per
+    occurrence: ``numpy.add.at``);  ∂L/∂v = g[index]."""
+    out = get_array_module(v).zeros(shape, dtype=v.dtype)
+    if _is_advanced(index):
+        backend.scatter_add(out, index, v)
+    else:
+        out[index] = v
+    return out
+
+
+def _join(arrays, join, complaint):
+    """``join(xp, arrays)``; a shape mismatch is reported as ``complaint`` and every shape."""
     try:
-        return tensors, xp, join(xp, [t.data for t in tensors])
+        return join(get_array_module(arrays[0]), arrays)
     except ValueError:
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(a.shape) for a in arrays)
         raise ValueError(f"{complaint}, got {shapes}") from None
 
 
-def concatenate(tensors, axis=0):
+def _slab(g, inputs, position, axis):
+    """The part of g along ``axis`` that came from ``inputs[position]``."""
+    start = 0
+    for x in inputs[:position]:
+        start += x.shape[axis]
+    index = [slice(None)] * g.ndim
+    index[axis] = slice(start, start + inputs[position].shape[axis])
+    return g[tuple(index)]
+
+
+@op(grads=(lambda g, y, *xs, position, axis: _slab(g, xs, position, axis),), variadic=True,
+    arrays=True,
+    cases=(Case(((2, 3), (2, 1)), call=lambda a, b: concatenate([a, b, a], axis=1)),))
+def concatenate(*arrays, axis=0):
     """y = [a, b, …] joined along ``axis``;  ∂L/∂a, ∂L/∂b, … are g's matching slices."""
-    tensors, xp, out = _join(tensors, lambda xp, arrays: xp.concatenate(arrays, axis=axis),
-                             f"concatenate: shapes must agree outside axis {axis}")
-    ends, total = [], 0
-    for t in tensors:
-        total += t.shape[axis]
-        ends.append(total)
-    return make_node(out, tuple(tensors), lambda g: tuple(xp.split(g, ends[:-1], axis=axis)),
-                     "concatenate")
+    return _join(arrays, lambda xp, arrays: xp.concatenate(arrays, axis=axis),
+                 f"concatenate: shapes must agree outside axis {axis}")
 
 
-def stack(tensors, axis=0):
-    """y = [a, b, …] stacked along a new ``axis``;  ∂L/∂a = g taken at index 0 of it, …"""
-    tensors, xp, out = _join(tensors, lambda xp, arrays: xp.stack(arrays, axis=axis),
-                             "stack: all shapes must be equal")
-    return make_node(out, tuple(tensors), lambda g: tuple(xp.moveaxis(g, axis, 0)), "stack")
+def _layer(g, position, axis):
+    index = [slice(None)] * g.ndim
+    index[axis] = position
+    return g[tuple(index)]
 
 
+@op(grads=(lambda g, y, *xs, position, axis: _layer(g, position, axis),), variadic=True,
+    arrays=True,
+    cases=(Case(((2, 3), (2, 3)), call=lambda a, b: stack([a, b], axis=-1)),))
+def stack(*arrays, axis=0):
+    """y = [a, b, …] stacked along a new ``axis``;  ∂L/∂a = g at index 0 of that axis, …"""
+    return _join(arrays, lambda xp, arrays: xp.stack(arrays, axis=axis),
+                 "stack: all shapes must be equal")
+
+
+@op(grads=(lambda g, y, x, dtype: g.astype(x.dtype),), methods=("astype",), arrays=True,
+    cases=(Case(((2, 3),), call=lambda x: x.astype(x.dtype) * 2, label="same dtype"),))
 def astype(x, dtype):
     """y = x converted to ``dtype``;  ∂L/∂x = g converted back."""
-    x = as_tensor(x)
-    return make_node(x.data.astype(dtype), (x,), lambda g: (g.astype(x.dtype),), "astype")
+    return x.astype(dtype)

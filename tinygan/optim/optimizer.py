@@ -35,7 +35,7 @@ class Optimizer:
         for group in self.param_groups:
             for parameter in group["params"]:
                 if parameter.grad is not None:
-                    self.update(parameter, parameter.grad, group,
+                    self.update(parameter, parameter.grad.data, group,
                                 self.state.setdefault(id(parameter), {}))
 
     def update(self, parameter, grad, group, state):

@@ -25,4 +25,4 @@ def generator_gradient(d_fake, kind="non_saturating"):
         raise ValueError(f"kind must be one of {sorted(GENERATOR_LOSSES)}, got {kind!r}")
     logits = Tensor(xp.log(d) - xp.log1p(-d), requires_grad=True)
     (GENERATOR_LOSSES[kind](logits) * d.size).backward()   # undo the mean: per-sample slopes
-    return xp.abs(logits.grad)
+    return xp.abs(logits.grad.data)

@@ -4,7 +4,7 @@ CuPy arrays live on the GPU. CuPy raises a TypeError when a host NumPy array is 
 into a device computation, and its random generator lacks ``normal``, ``permutation``
 and ``choice``; it has no ``errstate``. This module is NumPy with those refusals, so a
 test run with ``set_backend("strict")`` on a machine without a GPU catches code that
-would only work on NumPy.
+would only work on NumPy. The test suite registers it (``conftest.py``); users never see it.
 """
 import numpy as _np
 
@@ -87,7 +87,7 @@ def _creator(function):
     return create
 
 
-_CREATORS = ("array", "asarray", "ascontiguousarray", "zeros", "ones", "empty", "full",
+_CREATORS = ("array", "ascontiguousarray", "zeros", "ones", "empty", "full",
              "arange", "linspace", "eye", "frombuffer")
 _REFUSED = ("errstate", "seterr")   # CuPy has neither
 
@@ -112,6 +112,13 @@ class random:  # noqa: N801 - mirrors the module name ``cupy.random``
     @staticmethod
     def default_rng(seed=None):
         return _Generator(seed)
+
+
+def asarray(values, dtype=None):
+    """As ``cupy.asarray``: a host array is copied to the "device", never shared."""
+    if type(values) is _np.ndarray:
+        values = values.copy()
+    return _wrap(_np.asarray(_unwrap(values), dtype=dtype))
 
 
 def __getattr__(name):

@@ -1,1 +1,0 @@
-"""Helpers for tinygan's own tests: not part of the public API."""
