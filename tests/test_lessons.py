@@ -163,6 +163,10 @@ def test_export_takes_exactly_one_destination(tmp_path):
     assert result.returncode == 0 and result.stdout.split() == [p.name for p in LESSONS]
     result = tinygan("list", "--source", tmp_path)
     assert result.returncode == 2 and "no lessons" in result.stderr
+    (tmp_path / "file").write_text("mine")
+    result = tinygan("notebooks", tmp_path / "file", "--source", LESSONS_FOLDER)
+    assert result.returncode == 2 and "not a folder" in result.stderr
+    assert (tmp_path / "file").read_text() == "mine"
 
 
 def test_notebooks_command_writes_every_lesson_with_a_python_kernel(tmp_path):

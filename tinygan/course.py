@@ -214,6 +214,8 @@ def _export(destination, source, render, force, extra=None):
     destination = Path(destination)
     if destination.resolve() == lessons[0].parent.resolve():
         raise CourseError("the copies must go to another folder than the lessons")
+    if destination.exists() and not destination.is_dir():
+        raise CourseError(f"{destination} exists and is not a folder")
     files = {destination / relative: text for relative, text in (extra or {}).items()}
     for lesson in lessons:
         for relative, text in render(lesson).items():

@@ -43,6 +43,8 @@ def run(args):
         written = export(folder, args.source, force=args.force)
     except course.CourseError as error:
         raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write {error.filename}: {error.strerror}") from None
     print(f"wrote {len(written)} file(s) to {folder}" if written
           else f"{folder} is up to date: nothing to write")
     return 0
