@@ -18,7 +18,7 @@
 #
 # **Prerequisites.** Lessons 5 and 6 (Algorithm 1, the non-saturating loss).
 #
-# **Time to run.** full: about 5 min; fast (`TINYGAN_FAST=1`): about 13 s.
+# **Time to run.** full: about 7 min; fast (`TINYGAN_FAST=1`): about 13 s.
 #
 # **Why it happens.** $G$ is trained against the current $D$ only. When $D$ penalises one
 # region, $G$ can move all its mass to another mode instead of spreading it; nothing in a

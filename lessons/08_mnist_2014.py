@@ -18,7 +18,7 @@
 #
 # **Prerequisites.** Lessons 2, 5 and 7 (training loops, Algorithm 1, mode collapse).
 #
-# **Time to run.** full: about 5 min; fast (`TINYGAN_FAST=1`): about 7 s.
+# **Time to run.** full: about 8 min; fast (`TINYGAN_FAST=1`): about 7 s.
 #
 # **Maxout.** A maxout unit takes the max of $k$ linear pieces, $h_j(x) = \max_p\, x^\top W_{\cdot, pj} + b_{pj}$;
 # its gradient flows only to the winning piece.
