@@ -21,7 +21,8 @@ def add_parser(verbs):
     target.add_argument("--nbgrader", type=Path, metavar="DIR",
                         help="an nbgrader course: nbgrader_config.py and source/NN_name/")
     for action in (listing, notebooks, export):
-        action.add_argument("--source", type=Path, help="lessons folder (default: the repository's)")
+        action.add_argument("--source", type=Path,
+                            help="lessons folder (default: the repository's)")
     for action in (notebooks, export):
         action.add_argument("--force", action="store_true",
                             help="replace changed files, keeping each as NAME.bak")
