@@ -69,6 +69,9 @@ for step, snap in snapshots.items():
     print(f"step {step:5d}: JSD(p_g, p_data) ≈ {snap['jsd']:.3f} nats")
 
 # %% check="discriminator_on_grid" points=2
+with tg.no_grad():                   # the last snapshot was taken with D as it is now
+    logits = trainer.discriminator(tg.tensor(x_grid[:, None])).numpy()[:, 0]
+assert np.allclose(snapshots[steps]["d"], 1 / (1 + np.exp(-logits)), rtol=1e-5, atol=1e-6)
 jsds = [snapshots[s]["jsd"] for s in snapshot_steps]
 assert jsds[-1] < 0.5 * jsds[0], jsds
 if not course.fast():
