@@ -14,6 +14,10 @@
 # 2. Write the training loop: forward, loss, `zero_grad`, `backward`, `step`.
 # 3. Compare SGD with momentum (what the 2014 GAN used) against Adam.
 #
+# **Prerequisites.** Lesson 1 (`backward()`); softmax and cross-entropy as formulas.
+#
+# **Time to run.** full: about 11 s; fast (`TINYGAN_FAST=1`): about 2 s.
+#
 # **The formulas.** Softmax cross-entropy for logits $l$ and label $y$:
 # $\ell = -\log \frac{e^{l_y}}{\sum_j e^{l_j}}$.
 # SGD with momentum $\mu$: $v \leftarrow \mu v + g$, $\theta \leftarrow \theta - \eta v$.
@@ -89,11 +93,11 @@ axes.set_ylabel("cross-entropy")
 axes.legend()
 course.show(figure, "02_sgd_vs_adam")
 
-# %%
+# %% check="minibatch_training" points=3
 # measured: about 0.92 after 8 epochs on 4,000 images (0.87 after 1); the margin covers
 # run-to-run differences from BLAS thread counts
 threshold = 0.83 if course.fast() else 0.90
-assert all(score > threshold for score in scores.values()), scores
+assert len(scores) == 2 and all(score > threshold for score in scores.values()), scores
 
 # %% [markdown]
 # ## Saving and loading
@@ -115,3 +119,8 @@ assert np.array_equal(model(x).numpy(), clone(x).numpy())
 #    `model.eval()` before measuring it?
 # 2. Try `optim.SGD(..., nesterov=True)`. Write the Nesterov update as a formula.
 # 3. Use `optim.ExponentialDecay` to shrink SGD's learning rate by 1.0001 per step.
+
+# %% [markdown]
+# ## Read next
+# Goodfellow, Bengio & Courville, *Deep Learning*, sections 8.3 (SGD and momentum) and 8.5;
+# Kingma & Ba 2015, "Adam: a method for stochastic optimization", Algorithm 1.

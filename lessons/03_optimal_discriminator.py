@@ -15,6 +15,10 @@
 # 2. Check the derivation numerically, point by point.
 # 3. Train a tinygan discriminator on samples and watch it recover $D^*$.
 #
+# **Prerequisites.** Lesson 2 (a training loop); derivatives of logarithms; probability densities.
+#
+# **Time to run.** full: about 4 s; fast (`TINYGAN_FAST=1`): about 2 s.
+#
 # **The derivation.** The value of the game is
 # $V(D, G) = \int p_{data}(x)\log D(x) + p_g(x)\log(1 - D(x))\,dx$.
 # At each $x$ the integrand is $f(y) = a\log y + b\log(1-y)$ with $a = p_{data}(x)$,
@@ -53,6 +57,8 @@ p_data, p_g = normal(x, 0, 1), normal(x, 1.5, 0.7)
 ### BEGIN SOLUTION
 d_star = p_data / (p_data + p_g)
 ### END SOLUTION
+
+# %% check="optimal_discriminator" points=2
 assert np.allclose(d_star, theory.optimal_discriminator(p_data, p_g), atol=1e-12)
 
 # %% [markdown]
@@ -97,3 +103,8 @@ course.show(figure, "03_optimal_discriminator")
 # 1. Where does $D^*(x) = 1/2$? Solve $p_{data}(x) = p_g(x)$ for these two Gaussians.
 # 2. Set $p_g = p_{data}$. What is $D^*$? Check with `theory.optimal_discriminator`.
 # 3. Train `fit_discriminator` on only 500 samples of each. Where does $\hat D$ go wrong, and why?
+
+# %% [markdown]
+# ## Read next
+# Goodfellow et al. 2014, "Generative Adversarial Nets": section 3 (the minimax game, equation
+# 1) and section 4.1, Proposition 1 (the optimal discriminator).

@@ -15,6 +15,10 @@
 #    the game is $C(G) = -\log 4 + 2\,\mathrm{JSD}(p_{data}\,\|\,p_g)$.
 # 3. See $C(G)$ reach its minimum $-\log 4$ exactly when $p_g = p_{data}$.
 #
+# **Prerequisites.** Lesson 3 ($D^*$); expectations and logarithms.
+#
+# **Time to run.** full: about 2 s; fast (`TINYGAN_FAST=1`): about 2 s.
+#
 # **The derivation.** Substituting $D^*$ into $V$ and writing $M = (p_{data}+p_g)/2$:
 # $$C(G) = \int p_{data}\log\frac{p_{data}}{2M} + p_g \log\frac{p_g}{2M}
 #        = -\log 4 + \mathrm{KL}(p_{data}\|M) + \mathrm{KL}(p_g\|M)
@@ -65,6 +69,7 @@ for mu in mus:
     criterion.append(c)
     identity.append(-math.log(4) + 2 * theory.jsd_densities(p_data, p_g, x))
 
+# %% check="criterion" points=3
 criterion, identity = np.array(criterion), np.array(identity)
 print("largest |C(G) − (−log 4 + 2 JSD)|:", np.abs(criterion - identity).max())
 assert np.abs(criterion - identity).max() < 1e-8
@@ -88,3 +93,8 @@ course.show(figure, "04_criterion_reaches_minus_log4")
 # 2. Repeat the slide with $p_g = \mathcal N(0, \sigma^2)$, $\sigma$ from 3 to 1.
 # 3. The VAE's KL term: check `theory.kl_diagonal_gaussian(mu, sigma)` against
 #    $\tfrac12\sum(\sigma^2 + \mu^2 - 1 - \log\sigma^2)$ for a vector of your choice.
+
+# %% [markdown]
+# ## Read next
+# Goodfellow et al. 2014, section 4.1, Theorem 1 (the global minimum of $C(G)$); Lin 1991,
+# "Divergence measures based on the Shannon entropy" (the JSD).

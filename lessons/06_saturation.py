@@ -16,6 +16,10 @@
 #    $\log(1 - D(G(z)))$ early in training.
 # 3. Watch training stall with the minimax loss when the discriminator wins early.
 #
+# **Prerequisites.** Lesson 5 (Algorithm 1); lesson 1 (`backward()`).
+#
+# **Time to run.** full: about 3 min; fast (`TINYGAN_FAST=1`): about 13 s.
+#
 # **The formulas.** With $D(G(z)) = \sigma(l)$:
 # minimax $\;\frac{\partial}{\partial l}\log(1-\sigma(l)) = -\sigma(l) \to 0$ as $D(G(z)) \to 0$;
 # non-saturating $\;\frac{\partial}{\partial l}\,(-\log\sigma(l)) = \sigma(l) - 1 \to -1$.
@@ -84,7 +88,7 @@ axes.set_ylabel("mean D(G(z))")
 axes.legend()
 course.show(figure, "06_training_with_each_loss")
 
-# %%
+# %% check="pretrained_discriminator" points=2
 # The non-saturating generator escapes D's rejection at once (in the lesson's full run: by
 # step 10); the minimax generator was still rejected after all 1,500 steps.
 escape = {loss: result["escape"] for loss, result in results.items()}
@@ -96,3 +100,8 @@ assert escape["non_saturating"] <= 20, escape
 # 1. Repeat the training comparison with `optimizer="adam"`. Why does the gap shrink?
 # 2. Plot the two losses themselves, $\log(1-D)$ and $-\log D$, against $D$: where is each steep?
 # 3. At which value of $D(G(z))$ are the two gradient magnitudes equal?
+
+# %% [markdown]
+# ## Read next
+# Goodfellow et al. 2014, section 3, last paragraph (train G to maximise $\log D(G(z))$);
+# Arjovsky & Bottou 2017, "Towards principled methods for training GANs", section 2.2.

@@ -16,6 +16,10 @@
 # 3. Compare with tinygan's preset, which changes named, switchable things only: deeper
 #    networks, a decaying learning rate, and an exponential moving average (EMA) of G's weights.
 #
+# **Prerequisites.** Lessons 5 and 6 (Algorithm 1, the non-saturating loss).
+#
+# **Time to run.** full: about 7 min; fast (`TINYGAN_FAST=1`): about 13 s.
+#
 # **Why it happens.** $G$ is trained against the current $D$ only. When $D$ penalises one
 # region, $G$ can move all its mass to another mode instead of spreading it; nothing in a
 # single generator step rewards covering every mode. A continuous $G$ on a connected $z$
@@ -57,6 +61,8 @@ nearest = distances.argmin(axis=1)
 high_quality = distances.min(axis=1) <= 3 * ring.stds[0]
 captured = len(set(nearest[high_quality].tolist()))
 ### END SOLUTION
+
+# %% check="captured_modes" points=2
 assert captured == runs["tinygan preset"]["metrics"]["modes_captured"]
 
 # %%
@@ -84,3 +90,9 @@ if not course.fast():
 # 2. Switch the preset's stabilisers off one at a time (`ema=0`, `lr_decay=1.0`, `g_depth=2`)
 #    to see which one matters most. Then try PacGAN: `pack=4`.
 # 3. The 5×5 grid (`gan.build("grid")`) is harder: how many of its 25 modes does the preset cover?
+
+# %% [markdown]
+# ## Read next
+# Srivastava et al. 2017, "VEEGAN", section 5.1 (the ring and its metrics); Lin et al. 2018,
+# "PacGAN", sections 1-3; Salimans et al. 2016, "Improved techniques for training GANs", section
+# 3 (minibatch discrimination, one-sided label smoothing).

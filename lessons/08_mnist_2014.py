@@ -16,6 +16,10 @@
 # 3. Evaluate the way the paper did (Parzen-window log-likelihood) and check, as its
 #    Figure 2 does, that samples are not copies of training images.
 #
+# **Prerequisites.** Lessons 2, 5 and 7 (training loops, Algorithm 1, mode collapse).
+#
+# **Time to run.** full: about 8 min; fast (`TINYGAN_FAST=1`): about 7 s.
+#
 # **Maxout.** A maxout unit takes the max of $k$ linear pieces, $h_j(x) = \max_p\, x^\top W_{\cdot, pj} + b_{pj}$;
 # its gradient flows only to the winning piece.
 #
@@ -54,11 +58,14 @@ def snapshot(trainer):
     ### END SOLUTION
 
 
+# %%
 snapshot(trainer)
 trainer.callbacks.append(snapshot)
 trainer.fit()
 print(f"{steps} iterations in {trainer.elapsed:.0f} s "
       f"({1000 * trainer.elapsed / max(steps, 1):.0f} s per 1,000 iterations)")
+
+# %% check="snapshots" points=2
 assert set(snapshots) == set(snapshots_at)
 
 # %%
@@ -108,3 +115,8 @@ assert parzen["ceiling_log_likelihood"] > parzen["log_likelihood"]
 # 2. Train with `loss="minimax"`. What happens in the first hundred steps?
 # 3. Use `metrics.train_digit_classifier` and `metrics.class_coverage` to see which digits the
 #    generator draws most often, with `pack=2` (the preset) and `pack=1` (the paper exactly).
+
+# %% [markdown]
+# ## Read next
+# Goodfellow et al. 2014, section 5 (experiments: Table 1, Figure 2); Theis, van den Oord &
+# Bethge 2016, "A note on the evaluation of generative models", section 3.2 (Parzen windows).

@@ -15,6 +15,10 @@
 # 3. Know what changes (where arrays live, when the host waits) and what does not
 #    (every formula, every seed-driven result on the same backend).
 #
+# **Prerequisites.** Lesson 8 (the MNIST GAN). A GPU is optional: without one the lesson runs on NumPy.
+#
+# **Time to run.** full: about 10 s; fast (`TINYGAN_FAST=1`): about 3 s.
+#
 # **How it works.** Every op asks `tinygan.backend` for the array module, so the same
 # `Tensor` code runs on `numpy.ndarray` or `cupy.ndarray`. GPU kernels run asynchronously:
 # `.item()`, `float(x)` and `.numpy()` make the host wait, so keep them out of inner loops.
@@ -51,13 +55,16 @@ def time_iterations(n, warmup=3):
     return 1000 * elapsed / n
 
 
+# %%
 n = course.choose(20, 2)
 timings = {}
 for name in available:
     with tg.backend.using(name):
         timings[name] = time_iterations(n)
     print(f"{name}: {timings[name]:.1f} ms per iteration")
-assert timings["numpy"] > 0
+
+# %% check="timing" points=1
+assert set(timings) == set(available) and all(0 < ms < float("inf") for ms in timings.values())
 
 # %%
 import matplotlib.pyplot as plt
@@ -93,3 +100,9 @@ with tg.backend.using("numpy"):
 # 1. With a GPU, time batch sizes 100, 1000 and 10,000. Where does the GPU stop being launch-bound?
 # 2. Put `print(loss.item())` inside a training loop on CuPy and time it again. Why is it slower?
 # 3. Run `TINYGAN_BACKEND=cupy tinygan train --dataset ring` and compare the metrics with the CPU run.
+
+# %% [markdown]
+# ## Read next
+# CuPy's user guide, "Performance best practices" (asynchronous kernels, timing with
+# synchronisation); then Radford et al. 2015, "DCGAN", the convolutional GAN a GPU makes
+# practical.
