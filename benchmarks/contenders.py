@@ -78,18 +78,18 @@ def torch_mnist(m=100, dropout=True, device="cpu"):
 
 
 # ----- the 2-D toy GAN (the "ring" preset) -------------------------------------------------
-def tinygan_toy(dataset="ring"):
+def tinygan_toy(dataset="ring", m=None):
     from tinygan import gan
-    return gan.build(dataset, log_every=10 ** 9).trainer.train_step
+    return gan.build(dataset, batch_size=m, log_every=10 ** 9).trainer.train_step
 
 
-def torch_toy(dataset="ring"):
+def torch_toy(dataset="ring", m=None):
     torch = _torch("cpu")
     from tinygan.data import make_toy
     from tinygan.gan import preset
     from reference_torch import ToyStep
     torch.manual_seed(0)
-    return ToyStep(preset(dataset), make_toy(dataset)).step
+    return ToyStep(preset(dataset).with_(batch_size=m), make_toy(dataset)).step
 
 
 # ----- a WGAN-GP critic step on the paper's discriminator (double backward) ------------------

@@ -45,9 +45,11 @@ def cases(quick):
            paper_contenders(100, True), {})
     yield ("paper_no_dropout", "paper's MNIST GAN, m = 100, without dropout",
            paper_contenders(100, False), {})
-    yield ("toy_ring", "2-D toy GAN: the 'ring' preset (m = 512, MLPs 3 × 128, Adam, EMA)",
-           [Contender("tinygan", "contenders", "tinygan_toy", {}, TINYGAN),
-            Contender("PyTorch CPU", "contenders", "torch_toy", {}, TORCH)], {})
+    for m, what in ((None, "m = 512"), (64, "m = 64: per-op overhead")):
+        yield (f"toy_ring{'_m64' if m else ''}",
+               f"2-D toy GAN: the 'ring' preset (MLPs 3 × 128, Adam, EMA), {what}",
+               [Contender("tinygan", "contenders", "tinygan_toy", dict(m=m), TINYGAN),
+                Contender("PyTorch CPU", "contenders", "torch_toy", dict(m=m), TORCH)], {})
     yield ("wgan_gp_critic", "WGAN-GP critic step on the paper's D (m = 100, double backward)",
            [Contender("tinygan", "contenders", "tinygan_wgan_gp", dict(m=100), TINYGAN),
             Contender("PyTorch CPU", "contenders", "torch_wgan_gp", dict(m=100), TORCH)], {})
@@ -64,8 +66,9 @@ def cases(quick):
 # ----- printing -----------------------------------------------------------------------------
 def cell(report, digits=1):
     if report["status"] != "ok":
-        return f"not available ({report['reason']})" if report["status"] == "unavailable" \
-            else f"failed ({report['reason']})"
+        reason = report["reason"].split(". ")[0]          # the JSON keeps all of it
+        return f"not available ({reason})" if report["status"] == "unavailable" \
+            else f"failed ({reason})"
     return f"{report['median']:.{digits}f} ({report['min']:.{digits}f}–{report['max']:.{digits}f})"
 
 
@@ -108,7 +111,7 @@ def print_results(record, markdown):
     header = ["contender", "ms/iter median (min–max)", "× floor", "× hand", "× PyTorch"]
     for key in ("paper_dropout", "paper_no_dropout"):
         table(groups[key]["title"], header + ["GFLOP/s"], group_rows(groups[key], 100), markdown)
-    for key in ("toy_ring", "wgan_gp_critic", "gpu"):
+    for key in ("toy_ring", "toy_ring_m64", "wgan_gp_critic", "gpu"):
         table(groups[key]["title"], header, group_rows(groups[key]), markdown)
     sweep = [key for key in groups if key.startswith("sweep_")]
     rows = []
