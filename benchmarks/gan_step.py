@@ -19,8 +19,10 @@ BLAS kernels and threads, versions and tinygan's git commit.
 """
 import argparse
 import datetime
+import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 from harness import Contender, git_commit, machine, probe, run_group
@@ -162,6 +164,10 @@ def main():
     parser.add_argument("--markdown", action="store_true", help="print README-ready tables")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
+    if importlib.util.find_spec("tinygan") is None:
+        print("gan_step.py: tinygan is not importable: pip install -e '.[bench]' or set "
+              "PYTHONPATH to the repository", file=sys.stderr)
+        sys.exit(2)
     repeats = args.repeats or (3 if args.quick else 9)
     seconds = args.seconds or (0.2 if args.quick else 0.6)
     unthrottle = not args.keep_env

@@ -71,7 +71,6 @@ def closure_owners():
     from tinygan.ops import arithmetic
     owners = {}
     for module, names in ((arithmetic, ("matmul",)), (functional, ("maxout", "dropout"))):
-        source, start = inspect.getsourcelines(module)
         for name in names:
             lines, first = inspect.getsourcelines(getattr(module, name))
             for offset, text in enumerate(lines):
