@@ -109,30 +109,33 @@ def group_rows(group, m=None):
 
 
 def print_results(record, markdown):
+    """The tables of every case that ran (``--only`` runs print theirs alone)."""
     groups = record["groups"]
     header = ["contender", "ms/iter median (min–max)", "× floor", "× hand", "× PyTorch"]
-    for key in ("paper_dropout", "paper_no_dropout"):
-        table(groups[key]["title"], header + ["GFLOP/s"], group_rows(groups[key], 100), markdown)
-    for key in ("toy_ring", "toy_ring_m64", "wgan_gp_critic", "gpu"):
-        table(groups[key]["title"], header, group_rows(groups[key]), markdown)
-    sweep = [key for key in groups if key.startswith("sweep_")]
+    for key in groups:
+        if not key.startswith("sweep_"):
+            paper = key.startswith("paper_")
+            table(groups[key]["title"], header + ["GFLOP/s"] * paper,
+                  group_rows(groups[key], 100 if paper else None), markdown)
     rows = []
-    for key in ["paper_dropout"] + sweep:
+    for key in [k for k in groups if k.startswith("sweep_") or k == "paper_dropout"]:
         reports = groups[key]["contenders"]
         ms = [f"{reports[n]['median']:.1f}" if reports[n]["status"] == "ok" else "–" for n in NAMES]
         rows.append([groups[key]["m"]] + ms + [ratio(reports["tinygan"], reports["GEMM floor"]),
                                               ratio(reports["tinygan"], reports["PyTorch CPU"])])
-    rows.sort(key=lambda row: row[0])
-    table("batch-size sweep, with dropout (ms/iteration, medians)", ["m", *NAMES,
-          "tinygan × floor", "tinygan × PyTorch"], rows, markdown)
+    if len(rows) > 1:
+        rows.sort(key=lambda row: row[0])
+        table("batch-size sweep, with dropout (ms/iteration, medians)", ["m", *NAMES,
+              "tinygan × floor", "tinygan × PyTorch"], rows, markdown)
     rows = []
-    for name, report in groups["paper_dropout"]["contenders"].items():
+    for name, report in groups.get("paper_dropout", {}).get("contenders", {}).items():
         if report["status"] == "ok":
             memory = report["memory"]
             rows.append([name, f"{memory['peak_mib']:.0f}", f"{memory['after_imports_mib']:.0f}",
                          f"{memory['after_setup_mib']:.0f}", f"{memory['steps_mib']:.0f}"])
-    table("peak memory per process (RSS, MiB), paper's model with dropout, m = 100",
-          ["contender", "peak", "after imports", "after setup", "steps add"], rows, markdown)
+    if rows:
+        table("peak memory per process (RSS, MiB), paper's model with dropout, m = 100",
+              ["contender", "peak", "after imports", "after setup", "steps add"], rows, markdown)
 
 
 def environment_lines(record):
@@ -158,7 +161,9 @@ def main():
     parser.add_argument("--seconds", type=float, help="about how long one repeat lasts")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads for every contender (default: all cores)")
-    parser.add_argument("--only", nargs="+", metavar="CASE", help="run these cases only")
+    parser.add_argument("--only", nargs="+", metavar="CASE",
+                        help="run these cases only: paper_dropout paper_no_dropout toy_ring "
+                             "toy_ring_m64 wgan_gp_critic sweep gpu (a GPU machine: --only gpu)")
     parser.add_argument("--keep-env", action="store_true",
                         help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the workers")
     parser.add_argument("--markdown", action="store_true", help="print README-ready tables")
@@ -195,8 +200,7 @@ def main():
               flush=True)
     record["environment"]["load_after"] = os.getloadavg()
     print("\n" + "\n".join(environment_lines(record)))
-    if not args.only:
-        print_results(record, args.markdown)
+    print_results(record, args.markdown)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"gan_step-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(record, indent=2, default=str) + "\n")
