@@ -1,276 +1,206 @@
-"""How fast is one training iteration of the paper's MNIST GAN in tinygan?
+"""How fast is one training iteration of the paper's MNIST GAN in tinygan, measured fairly?
 
-    python benchmarks/gan_step.py            # full run (a few minutes on 2 cores)
-    python benchmarks/gan_step.py --quick    # fewer repeats, smaller sweep
+    pip install -e ".[bench]"                # or: export PYTHONPATH=/path/to/tinygan
+    python benchmarks/gan_step.py            # full run (about 5 minutes on 2 cores)
+    python benchmarks/gan_step.py --quick    # fewer repeats, a smaller sweep
 
-Contenders run in this one process, interleaved, after warm-up, several times each:
-tinygan on NumPy, a hand-written NumPy iteration with no autograd (reference_numpy.py),
-the "GEMM floor" (the iteration's 25 matrix products alone), and PyTorch eager on the CPU
-when it is installed (pip install 'tinygan[bench]', which pins torch==2.13.0). With a GPU
-and CuPy, tinygan on CuPy and PyTorch CUDA are timed as well. Prints tables and writes
-benchmarks/results/gan_step-<time>.json with the numbers, machine, BLAS and versions.
+Every contender runs in its own fresh process with the same thread settings, repeats are
+interleaved across contenders (A B C A B C …), warm-up is not timed, and tables give the
+median with the min–max spread (see harness.py). Contenders: tinygan (built from its
+presets), a hand-written NumPy iteration with no autograd (reference_numpy.py), the "GEMM
+floor" (the iteration's 25 matrix products alone), PyTorch eager on the CPU
+(reference_torch.py), and, where a GPU is visible, tinygan on CuPy and PyTorch CUDA.
+Cases: the paper's MNIST iteration (k = 1, m = 100, float32, SGD with momentum,
+non-saturating G loss) with and without its dropout; the 2-D "ring" preset; a WGAN-GP
+critic step on the paper's discriminator (double backward); a batch-size sweep; peak
+memory per process. Prints tables (``--markdown`` for README-ready ones) and writes
+benchmarks/results/gan_step-<time>.json with every sample, the machine, load average,
+BLAS kernels and threads, versions and tinygan's git commit.
 """
+import argparse
+import datetime
+import importlib.util
+import json
 import os
 import sys
+from pathlib import Path
 
-# OpenBLAS may be throttled by these on shared machines; a benchmark measures the library,
-# so it drops them in its own process (re-executed before NumPy loads). Tests never do this.
-_THROTTLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-if any(name in os.environ for name in _THROTTLES) and "TINYGAN_BENCH_KEEP_ENV" not in os.environ:
-    environment = {k: v for k, v in os.environ.items() if k not in _THROTTLES}
-    environment["TINYGAN_BENCH_KEEP_ENV"] = "1"
-    os.execve(sys.executable, [sys.executable] + sys.argv, environment)
+from harness import Contender, git_commit, machine, probe, run_group
+from reference_numpy import flops, gemm_shapes
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference_numpy import GemmFloor, HandWrittenStep, flops, gemm_shapes  # noqa: E402
-
-import tinygan as tg  # noqa: E402
-from tinygan import backend  # noqa: E402
-from tinygan.data import DistributionSampler, EpochSampler, ring  # noqa: E402
-from tinygan.gan import (GANConfig, Trainer, mlp_discriminator, mlp_generator,  # noqa: E402
-                         paper_mnist_discriminator, paper_mnist_generator)
-
-try:
-    import torch
-    from reference_torch import TorchStep, paper_models, toy_models
-except ImportError:
-    torch = None
+TINYGAN, NUMPY, TORCH = ("tinygan",), ("numpy",), ("numpy", "torch")
+NAMES = ("tinygan", "hand-written NumPy", "GEMM floor", "PyTorch CPU")
 
 
-# ----- contenders ---------------------------------------------------------------------------
-def tinygan_paper(data, m, dropout):
-    tg.manual_seed(0)
-    keep = (0.8, 0.5) if dropout else (1.0, 1.0)
-    config = GANConfig(dataset="mnist", model="mnist_2014", batch_size=m, noise="uniform",
-                       noise_dim=100, optimizer="sgd", lr_g=0.1, lr_d=0.1, momentum=0.5,
-                       final_momentum=0.5, log_every=10 ** 9)
-    trainer = Trainer(paper_mnist_generator(), paper_mnist_discriminator(input_keep=keep[0],
-                      hidden_keep=keep[1]), EpochSampler(data, m), config)
-    trainer.train_step()           # step 0 records metrics; later steps do not
-    return trainer.train_step
+def paper_contenders(m, dropout):
+    kwargs = dict(m=m, dropout=dropout)
+    return [Contender("tinygan", "contenders", "tinygan_mnist", kwargs, TINYGAN),
+            Contender("hand-written NumPy", "contenders", "hand_mnist", kwargs, NUMPY),
+            Contender("GEMM floor", "contenders", "gemm_floor", dict(m=m), NUMPY),
+            Contender("PyTorch CPU", "contenders", "torch_mnist", kwargs, TORCH)]
 
 
-def tinygan_toy(m):
-    tg.manual_seed(0)
-    config = GANConfig(dataset="ring", batch_size=m, noise="uniform", noise_dim=2,
-                       log_every=10 ** 9)
-    trainer = Trainer(mlp_generator(2, 2, 128, 2, noise="uniform"), mlp_discriminator(2, 128, 2),
-                      DistributionSampler(ring(), m), config)
-    trainer.train_step()
-    return trainer.train_step
+def cases(quick):
+    """(key, title, contenders, options) of every group, in the order they run."""
+    sizes = [32, 256] if quick else [32, 64, 256, 512]
+    yield ("paper_dropout", "paper's MNIST GAN, m = 100, with the paper's dropout",
+           paper_contenders(100, True), {})
+    yield ("paper_no_dropout", "paper's MNIST GAN, m = 100, without dropout",
+           paper_contenders(100, False), {})
+    for m, what in ((None, "m = 512"), (64, "m = 64: per-op overhead")):
+        yield (f"toy_ring{'_m64' if m else ''}",
+               f"2-D toy GAN: the 'ring' preset (MLPs 3 × 128, Adam, EMA), {what}",
+               [Contender("tinygan", "contenders", "tinygan_toy", dict(m=m), TINYGAN),
+                Contender("PyTorch CPU", "contenders", "torch_toy", dict(m=m), TORCH)], {})
+    yield ("wgan_gp_critic", "WGAN-GP critic step on the paper's D (m = 100, double backward)",
+           [Contender("tinygan", "contenders", "tinygan_wgan_gp", dict(m=100), TINYGAN),
+            Contender("PyTorch CPU", "contenders", "torch_wgan_gp", dict(m=100), TORCH)], {})
+    for m in sizes:
+        yield (f"sweep_m{m}", f"paper's MNIST GAN, m = {m}, with dropout",
+               paper_contenders(m, True), {"sweep": True})
+    yield ("gpu", "GPU: paper's MNIST GAN, m = 100, with dropout",
+           [Contender("tinygan CuPy", "contenders", "tinygan_mnist",
+                      dict(m=100, dropout=True, backend="cupy"), TINYGAN),
+            Contender("PyTorch CUDA", "contenders", "torch_mnist",
+                      dict(m=100, dropout=True, device="cuda"), TORCH)], {"warmup": 10})
 
 
-def torch_paper(data, m, dropout, device="cpu"):
-    torch.manual_seed(0)
-    G, D = paper_models(dropout)
-    return TorchStep(G, D, data, m, 100, "sgd", device).step
+# ----- printing -----------------------------------------------------------------------------
+def cell(report, digits=1):
+    if report["status"] != "ok":
+        reason = report["reason"].split(". ")[0]          # the JSON keeps all of it
+        return f"not available ({reason})" if report["status"] == "unavailable" \
+            else f"failed ({reason})"
+    return f"{report['median']:.{digits}f} ({report['min']:.{digits}f}–{report['max']:.{digits}f})"
 
 
-def torch_toy(m):
-    torch.manual_seed(0)
-    G, D = toy_models(128, 2)
-    samples = np.random.default_rng(0).normal(size=(100 * m, 2)).astype(np.float32)
-    step = TorchStep(G, D, samples, m, 2, "adam")
-    return step.step
+def ratio(report, other):
+    if report["status"] != "ok" or other is None or other["status"] != "ok":
+        return "–"
+    return f"{report['median'] / other['median']:.2f}"
 
 
-# ----- measuring ---------------------------------------------------------------------------
-def measure(contenders, iterations, repeats, warmup=3, synchronize=None):
-    """{name: [ms per iteration, one per repeat]}, contenders interleaved within each repeat."""
-    for step in contenders.values():
-        for _ in range(warmup):
-            step()
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, step in contenders.items():
-            if synchronize:
-                synchronize()
-            started = time.perf_counter()
-            for _ in range(iterations):
-                step()
-            if synchronize:
-                synchronize()
-            times[name].append(1000 * (time.perf_counter() - started) / iterations)
-    return times
-
-
-def peak_transient_bytes(step):
-    """Extra memory one iteration allocates at its peak, beyond what persists between steps
-    (NumPy reports its allocations to tracemalloc)."""
-    step()
-    tracemalloc.start()
-    step()
-    tracemalloc.reset_peak()
-    before = tracemalloc.get_traced_memory()[0]
-    step()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak - before
-
-
-def activation_bytes(m):
-    """What backward needs of the forward pass (float32 values, boolean masks), at the
-    larger of the two steps: D's step on 2m rows, G's step on m rows."""
-    def discriminator(n):
-        floats = n * (784 + 1200 + 240 + 240 + 1200 + 240 + 240 + 1)
-        masks = n * (784 + 240 + 240)
-        return 4 * floats + masks
-    generator = 4 * m * (100 + 1200 + 1200 + 784)
-    return max(discriminator(2 * m), generator + discriminator(m))
-
-
-def summarize(samples):
-    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples)}
-
-
-def print_table(title, rows, columns):
+def table(title, header, rows, markdown):
+    if markdown:
+        lines = [f"\n**{title}**\n", "| " + " | ".join(header) + " |",
+                 "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+        print("\n".join(lines))
+        return
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
     print(f"\n{title}")
-    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) for i, c in enumerate(columns)]
-    print("  ".join(f"{c:>{w}}" for c, w in zip(columns, widths)))
-    for row in rows:
-        print("  ".join(f"{v:>{w}}" for v, w in zip(row, widths)))
+    for row in [header] + rows:
+        print("  ".join(f"{str(v):>{w}}" for v, w in zip(row, widths)))
 
 
-def blas_info():
-    try:
-        from threadpoolctl import threadpool_info
-        return [{k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
-                for info in threadpool_info()]
-    except ImportError:
-        return "threadpoolctl not installed"
+def group_rows(group, m=None):
+    reports = group["contenders"]
+    floor, hand = reports.get("GEMM floor"), reports.get("hand-written NumPy")
+    torch = reports.get("PyTorch CPU") or reports.get("PyTorch CUDA")
+    work = flops(gemm_shapes(m)) if m else None
+    rows = []
+    for name, report in reports.items():
+        row = [name, cell(report, 1 if report.get("median", 0) >= 10 else 2),
+               ratio(report, floor), ratio(report, hand), ratio(report, torch)]
+        if work:
+            row.append(f"{work / report['median'] / 1e6:.0f}" if report["status"] == "ok" else "–")
+        rows.append(row)
+    return rows
 
 
-# ----- the benchmark -------------------------------------------------------------------------
+def print_results(record, markdown):
+    """The tables of every case that ran (``--only`` runs print theirs alone)."""
+    groups = record["groups"]
+    header = ["contender", "ms/iter median (min–max)", "× floor", "× hand", "× PyTorch"]
+    for key in groups:
+        if not key.startswith("sweep_"):
+            paper = key.startswith("paper_")
+            table(groups[key]["title"], header + ["GFLOP/s"] * paper,
+                  group_rows(groups[key], 100 if paper else None), markdown)
+    rows = []
+    for key in [k for k in groups if k.startswith("sweep_") or k == "paper_dropout"]:
+        reports = groups[key]["contenders"]
+        ms = [f"{reports[n]['median']:.1f}" if reports[n]["status"] == "ok" else "–" for n in NAMES]
+        rows.append([groups[key]["m"]] + ms + [ratio(reports["tinygan"], reports["GEMM floor"]),
+                                              ratio(reports["tinygan"], reports["PyTorch CPU"])])
+    if len(rows) > 1:
+        rows.sort(key=lambda row: row[0])
+        table("batch-size sweep, with dropout (ms/iteration, medians)", ["m", *NAMES,
+              "tinygan × floor", "tinygan × PyTorch"], rows, markdown)
+    rows = []
+    for name, report in groups.get("paper_dropout", {}).get("contenders", {}).items():
+        if report["status"] == "ok":
+            memory = report["memory"]
+            rows.append([name, f"{memory['peak_mib']:.0f}", f"{memory['after_imports_mib']:.0f}",
+                         f"{memory['after_setup_mib']:.0f}", f"{memory['steps_mib']:.0f}"])
+    if rows:
+        table("peak memory per process (RSS, MiB), paper's model with dropout, m = 100",
+              ["contender", "peak", "after imports", "after setup", "steps add"], rows, markdown)
+
+
+def environment_lines(record):
+    env, probe_report = record["environment"], record["environment"]["probe"]
+    threads = probe_report.get("threads", {})
+    pools = ", ".join(f"{p['internal_api']} {p['version']} {p.get('architecture') or ''} "
+                      f"{p['num_threads']} threads" for p in threads.get("pools", []))
+    torch = threads.get("torch", {})
+    return [f"machine: {env['cpu']}, {env['cores']} cores, {env['platform']}, Python {env['python']}",
+            f"numpy {threads.get('numpy')} ({pools}); torch {torch.get('version', 'absent')} "
+            f"({torch.get('threads', '–')} threads); tinygan {env['tinygan_commit']}",
+            f"every worker: {record['threads']} threads; OPENBLAS_CORETYPE/L2_SIZE "
+            f"{'unset' if record['unthrottled'] else 'kept'}; load average before "
+            f"{' '.join(f'{x:.2f}' for x in env['load_before'])}, after "
+            f"{' '.join(f'{x:.2f}' for x in env['load_after'])}"]
+
+
+# ----- the run --------------------------------------------------------------------------------
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and a smaller sweep")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--iterations", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, a smaller sweep")
+    parser.add_argument("--repeats", type=int, help="interleaved repeats per contender")
+    parser.add_argument("--seconds", type=float, help="about how long one repeat lasts")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="threads for every contender (default: all cores)")
+    parser.add_argument("--only", nargs="+", metavar="CASE",
+                        help="run these cases only: paper_dropout paper_no_dropout toy_ring "
+                             "toy_ring_m64 wgan_gp_critic sweep gpu (a GPU machine: --only gpu)")
+    parser.add_argument("--keep-env", action="store_true",
+                        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the workers")
+    parser.add_argument("--markdown", action="store_true", help="print README-ready tables")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
-    repeats = args.repeats or (3 if args.quick else 7)
-    iterations = args.iterations or (5 if args.quick else 20)
-    threads = os.cpu_count()
-    if torch is not None:
-        torch.set_num_threads(threads)
-    data = np.random.default_rng(0).random((5000, 784), dtype=np.float32)
-    record = {"machine": {"platform": platform.platform(), "processor": platform.processor(),
-                          "cores": threads, "python": platform.python_version()},
-              "versions": {"tinygan": tg.__version__, "numpy": np.__version__,
-                           "torch": torch.__version__ if torch is not None else None},
-              "blas": blas_info(), "threads": threads, "iterations": iterations,
-              "repeats": repeats, "results": {}}
-    m = 100
-    work = flops(gemm_shapes(m))
-    print(f"one iteration of the paper's MNIST GAN (k = 1, m = {m}, float32): 25 matrix products, "
-          f"{work / 1e9:.2f} GFLOP; {threads} threads; medians of {repeats} repeats of {iterations} iterations")
-    if torch is None:
-        print("(PyTorch not installed: pip install 'tinygan[bench]' adds it; its columns are empty)")
-
-    # 1. the paper's model, with and without dropout
-    rows = []
-    for dropout in (True, False):
-        contenders = {"tinygan": tinygan_paper(data, m, dropout),
-                      "hand-written NumPy": HandWrittenStep(data, m, dropout).step,
-                      "GEMM floor": GemmFloor(gemm_shapes(m)).step}
-        if torch is not None:
-            contenders["PyTorch CPU"] = torch_paper(data, m, dropout)
-        times = {k: summarize(v) for k, v in measure(contenders, iterations, repeats).items()}
-        floor, hand = times["GEMM floor"]["median"], times["hand-written NumPy"]["median"]
-        reference = times.get("PyTorch CPU", {}).get("median")
-        label = "with the paper's dropout" if dropout else "without dropout"
-        record["results"][f"paper_model_{'dropout' if dropout else 'no_dropout'}"] = times
-        for name, t in times.items():
-            rows.append([label, name, f"{t['median']:.1f}", f"{t['min']:.1f}–{t['max']:.1f}",
-                         f"{t['median'] / floor:.2f}", f"{t['median'] / hand:.2f}",
-                         f"{t['median'] / reference:.2f}" if reference else "–",
-                         f"{work / t['median'] / 1e6:.0f}"])
-    print_table("paper's MNIST GAN, one Algorithm-1 iteration", rows,
-                ["", "contender", "ms/iter", "range", "× floor", "× hand", "× PyTorch", "GFLOP/s"])
-
-    # 2. memory of one iteration
-    parameters = sum(p.nbytes for p in HandWrittenStep(data, m).G + HandWrittenStep(data, m).D)
-    state = parameters                      # one momentum buffer per parameter
-    needed = parameters + state + activation_bytes(m)
-    memory_rows = []
-    for name, step in [("tinygan", tinygan_paper(data, m, True)),
-                       ("hand-written NumPy", HandWrittenStep(data, m, True).step)]:
-        transient = peak_transient_bytes(step)
-        total = parameters + state + transient
-        memory_rows.append([name, f"{transient / 2**20:.1f}", f"{total / 2**20:.1f}",
-                            f"{total / needed:.2f}"])
-        record["results"][f"memory_{name}"] = {"transient_bytes": transient, "peak_bytes": total,
-                                               "needed_bytes": needed}
-    print_table(f"memory (parameters {parameters / 2**20:.1f} MiB + momentum {state / 2**20:.1f} MiB + "
-                f"activations backward needs {activation_bytes(m) / 2**20:.1f} MiB = "
-                f"{needed / 2**20:.1f} MiB)", memory_rows,
-                ["contender", "transient MiB", "peak MiB", "× needed"])
-
-    # 3. a small 2-D GAN: per-op overhead, not matrix work
-    toy = {"tinygan": tinygan_toy(64)}
-    if torch is not None:
-        toy["PyTorch CPU"] = torch_toy(64)
-    toy_times = {k: summarize(v) for k, v in measure(toy, iterations * 5, repeats).items()}
-    record["results"]["toy_2d"] = toy_times
-    base = toy_times.get("PyTorch CPU", {}).get("median")
-    print_table("small 2-D GAN (2 → 128 → 128 → 2 and back, m = 64, Adam)",
-                [[k, f"{t['median']:.2f}", f"{t['median'] / base:.2f}" if base else "–"]
-                 for k, t in toy_times.items()], ["contender", "ms/iter", "× PyTorch"])
-
-    # 4. batch-size sweep (paper's model with dropout)
-    sizes = [32, 128, 512] if args.quick else [32, 64, 128, 256, 512, 1024]
-    sweep_rows = []
-    for size in sizes:
-        contenders = {"tinygan": tinygan_paper(data, size, True),
-                      "hand-written NumPy": HandWrittenStep(data, size, True).step,
-                      "GEMM floor": GemmFloor(gemm_shapes(size)).step}
-        if torch is not None:
-            contenders["PyTorch CPU"] = torch_paper(data, size, True)
-        count = max(2, iterations * 100 // size)
-        times = {k: summarize(v)["median"] for k, v in measure(contenders, count, max(2, repeats // 2)).items()}
-        record["results"][f"sweep_m{size}"] = times
-        sweep_rows.append([size] + [f"{times[k]:.1f}" if k in times else "–"
-                                    for k in ("tinygan", "hand-written NumPy", "GEMM floor", "PyTorch CPU")]
-                          + [f"{times['tinygan'] / times['GEMM floor']:.2f}"])
-    print_table("batch-size sweep (ms/iteration, with dropout)", sweep_rows,
-                ["m", "tinygan", "hand-written", "GEMM floor", "PyTorch CPU", "tinygan × floor"])
-
-    # 5. GPU, where there is one
-    if "cupy" in backend.available_backends():
-        import cupy
-        gpu = {}
-        with backend.using("cupy"):
-            gpu["tinygan CuPy"] = tinygan_paper(data, m, True)
-            if torch is not None and torch.cuda.is_available():
-                gpu["PyTorch CUDA"] = torch_paper(data, m, True, device="cuda")
-
-            def synchronize():
-                cupy.cuda.Device().synchronize()
-                if torch is not None and torch.cuda.is_available():
-                    torch.cuda.synchronize()
-            gpu_times = {k: summarize(v) for k, v in
-                         measure(gpu, iterations * 5, repeats, warmup=10, synchronize=synchronize).items()}
-        record["results"]["gpu"] = gpu_times
-        cpu = record["results"]["paper_model_dropout"]["tinygan"]["median"]
-        reference = gpu_times.get("PyTorch CUDA", {}).get("median")
-        print_table(f"GPU: {backend.gpu_status()}",
-                    [[k, f"{t['median']:.2f}", f"{t['median'] / reference:.2f}" if reference else "–",
-                      f"{cpu / t['median']:.1f}"] for k, t in gpu_times.items()],
-                    ["contender", "ms/iter", "× PyTorch CUDA", "speed-up over tinygan CPU"])
-    else:
-        print(f"\nGPU: skipped ({backend.gpu_status()})")
-
+    if importlib.util.find_spec("tinygan") is None:
+        print("gan_step.py: tinygan is not importable: pip install -e '.[bench]' or set "
+              "PYTHONPATH to the repository", file=sys.stderr)
+        sys.exit(2)
+    repeats = args.repeats or (3 if args.quick else 9)
+    seconds = args.seconds or (0.2 if args.quick else 0.6)
+    unthrottle = not args.keep_env
+    host = machine()
+    record = {"threads": args.threads, "unthrottled": unthrottle, "repeats": repeats,
+              "seconds_per_repeat": seconds, "groups": {},
+              "environment": {**host, "load_before": host.pop("load_average"),
+                              "tinygan_commit": git_commit(Path(__file__).resolve().parent)}}
+    record["environment"]["probe"] = probe(Contender("environment", "contenders", "environment"),
+                                           args.threads, unthrottle)
+    print(f"one iteration of the paper's MNIST GAN (k = 1, m = 100, float32): 25 matrix "
+          f"products, {flops(gemm_shapes(100)) / 1e9:.2f} GFLOP; medians of {repeats} "
+          f"interleaved repeats of about {seconds} s, each contender in its own process")
+    for key, title, contenders, options in cases(args.quick):
+        if args.only and key not in args.only and not (options.get("sweep") and "sweep" in args.only):
+            continue
+        sweep = options.get("sweep", False)
+        load = os.getloadavg()
+        group = run_group(contenders, repeats=max(3, repeats // 2) if sweep else repeats,
+                          warmup=options.get("warmup", 3), threads=args.threads,
+                          unthrottle=unthrottle, target_seconds=seconds)
+        group.update(title=title, load_before=load, m=contenders[0].kwargs.get("m"))
+        record["groups"][key] = group
+        print(f"  {title}: " + ", ".join(f"{name} {cell(r)}" for name, r in group["contenders"].items()),
+              flush=True)
+    record["environment"]["load_after"] = os.getloadavg()
+    print("\n" + "\n".join(environment_lines(record)))
+    print_results(record, args.markdown)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"gan_step-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(record, indent=2, default=str) + "\n")
