@@ -7,11 +7,15 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from tinygan.data.mnist import MNIST
+from tinygan.data.mnist import MNIST, DataError
 from tinygan.metrics import frechet
+from tinygan.metrics.classifier import (RECIPE, accuracy, classifier_outputs, classifier_path,
+                                        load_or_train_classifier, train_classifier)
 from tinygan.metrics.frechet import feature_frechet_distance, frechet_distance, gaussian_statistics
 from tinygan.metrics.parzen import PAPER_SIGMAS
 from tinygan.metrics.parzen_protocol import paper_parzen, rows_per_block
+from tinygan.metrics.quality import (class_shares, classifier_score, confident_share,
+                                     real_reference, sample_quality)
 
 D = 784
 
@@ -181,3 +185,112 @@ def test_frechet_without_scipy_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.linalg", None)       # import fails
     with pytest.raises(ImportError, match="pip install scipy"):
         frechet_distance(0.0, 1.0, 0.0, 1.0)
+
+
+# ----- the classifier and the sample-quality measures ------------------------------------
+
+def test_classifier_score_confident_share_and_class_shares_against_hand_values():
+    balanced = np.eye(10)[np.arange(1000) % 10]
+    assert classifier_score(balanced) == pytest.approx(10, rel=1e-12)     # confident, all 10
+    assert classifier_score(np.eye(10)[np.zeros(50, int)]) == pytest.approx(1, rel=1e-12)
+    assert classifier_score(np.full((50, 10), 0.1)) == pytest.approx(1, rel=1e-12)
+    two = np.eye(10)[np.arange(40) % 2]
+    assert classifier_score(two) == pytest.approx(2, rel=1e-12)
+    # any probabilities: E KL(p ‖ p̄) = H(p̄) − E H(p), with SciPy's entropy as the oracle
+    from scipy.stats import entropy
+    p = np.random.default_rng(7).dirichlet(np.full(10, 0.3), size=200)
+    oracle = math.exp(entropy(p.mean(axis=0)) - np.mean([entropy(row) for row in p]))
+    assert classifier_score(p) == pytest.approx(oracle, rel=1e-10)
+    rows = np.array([[0.95, 0.05] + [0] * 8, [0.4, 0.6] + [0] * 8, [0, 0.1, 0.9] + [0] * 7])
+    assert confident_share(rows) == pytest.approx(2 / 3)        # 0.95 and exactly 0.9 count
+    np.testing.assert_array_equal(class_shares(rows), [1 / 3, 1 / 3, 1 / 3] + [0] * 7)
+
+
+@pytest.fixture(scope="module")
+def small_mnist():
+    """The embedded sample, cut to keep a test classifier quick."""
+    from tinygan.data import load_embedded_mnist
+    full = load_embedded_mnist()
+    return MNIST(full.train[:2000], full.train_labels[:2000], full.valid, full.valid_labels,
+                 full.test[:300], full.test_labels[:300], source="embedded sample, cut")
+
+
+TEST_RECIPE = {**RECIPE, "hidden": 64, "epochs": 3, "batch_size": 20}
+
+
+@pytest.fixture(scope="module")
+def judge(small_mnist, tmp_path_factory):
+    """A small classifier trained once through the cache: (folder, model, record, log)."""
+    folder, messages = tmp_path_factory.mktemp("judge"), []
+    model, record = load_or_train_classifier(small_mnist, folder, TEST_RECIPE, progress=False,
+                                             log=messages.append)
+    return folder, model, record, messages
+
+
+def test_classifier_is_cached_by_data_and_recipe(small_mnist, judge, tmp_path):
+    folder, model, record, messages = judge
+    path = classifier_path(small_mnist, folder, TEST_RECIPE)
+    assert record["path"] == str(path) and path.exists() and len(messages) == 1
+    # 64 hidden units, 3 epochs on 2,000 digits: 0.83 and 0.84 measured (seeds 0, 1) on 300
+    # test digits; 0.75 leaves room for other BLAS builds' rounding
+    assert record["test_accuracy"] > 0.75
+    assert record["test_accuracy"] == accuracy(model, small_mnist.test, small_mnist.test_labels)
+    again, second = load_or_train_classifier(small_mnist, folder, TEST_RECIPE, log=messages.append)
+    assert len(messages) == 1 and second == record                  # loaded, not retrained
+    np.testing.assert_array_equal(classifier_outputs(again, small_mnist.test)[1],
+                                  classifier_outputs(model, small_mnist.test)[1])
+    # other labels or another recipe: another file
+    labels = small_mnist.train_labels.copy()
+    labels[0] = (labels[0] + 1) % 10
+    relabelled = MNIST(small_mnist.train, labels, small_mnist.valid, small_mnist.valid_labels,
+                       small_mnist.test, small_mnist.test_labels, source="relabelled")
+    assert classifier_path(relabelled, folder, TEST_RECIPE) != path
+    assert classifier_path(small_mnist, folder, {**TEST_RECIPE, "seed": 1}) != path
+    # a corrupt cache file is an error naming it, and is kept
+    corrupt = classifier_path(small_mnist, tmp_path, TEST_RECIPE)
+    corrupt.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(DataError, match=f"{corrupt}.*delete it"):
+        load_or_train_classifier(small_mnist, tmp_path, TEST_RECIPE)
+    assert corrupt.stat().st_size == 1000
+
+
+def _softmax(logits):
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def test_outputs_are_penultimate_features_and_softmax_probabilities(small_mnist):
+    from tinygan.tensor import Tensor
+    tiny = {**TEST_RECIPE, "epochs": 1}
+    model = train_classifier(small_mnist.train[:200], small_mnist.train_labels[:200], tiny)
+    x = small_mnist.test[:20]
+    features, probabilities = classifier_outputs(model, x, batch_size=7)
+    # the recipe's seed fixes the weights: the same training gives the same outputs
+    twin = train_classifier(small_mnist.train[:200], small_mnist.train_labels[:200], tiny)
+    np.testing.assert_array_equal(classifier_outputs(twin, x, batch_size=7)[0], features)
+    hidden = np.maximum(model[0](Tensor(x)).numpy(), 0)
+    hidden = np.maximum(model[3](Tensor(hidden)).numpy(), 0)       # dropout is off in eval
+    np.testing.assert_allclose(features, hidden, rtol=1e-6, atol=1e-6)      # float32 products
+    np.testing.assert_allclose(probabilities, _softmax(model[6](Tensor(hidden)).numpy()
+                                                       .astype(np.float64)), rtol=1e-5, atol=1e-7)
+    assert features.dtype == probabilities.dtype == np.float64
+
+
+def test_sample_quality_puts_real_values_beside_the_samples(small_mnist, judge):
+    model = judge[1]
+    reference = real_reference(small_mnist, model)
+    # the test images as "samples" measure exactly as the real reference does
+    same = sample_quality(small_mnist.test, small_mnist, model, reference)
+    for key in ("class_shares", "classifier_score", "confident_share", "frechet_distance",
+                "nearest_train_distance", "classes_in_range"):
+        assert same[key] == same["real_test"][key]
+    features, _ = classifier_outputs(model, small_mnist.test)
+    train_features, _ = classifier_outputs(model, small_mnist.train)
+    assert same["frechet_distance"] == pytest.approx(
+        feature_frechet_distance(features, train_features), rel=1e-9)
+    # a generator that draws one digit: one class, score 1, a larger distance
+    collapsed = sample_quality(np.repeat(small_mnist.test[:1], 300, axis=0), small_mnist, model,
+                               reference)
+    assert max(collapsed["class_shares"]) == 1 and collapsed["classes_in_range"] == 0
+    assert collapsed["classifier_score"] == pytest.approx(1, rel=1e-9)
+    assert collapsed["frechet_distance"] > 10 * same["frechet_distance"]

@@ -6,6 +6,8 @@ computed as pytorch-fid does: float64 statistics, SciPy's ``sqrtm``, a 1e-6 offs
 diagonals when the square root is not finite, imaginary parts (round-off of a real result)
 dropped when below 1e-3. SciPy is imported only here, when a distance is asked for.
 """
+import warnings
+
 from tinygan import backend
 from tinygan.backend import host as numpy
 
@@ -25,11 +27,17 @@ def gaussian_statistics(features):
 
 def _sqrtm():
     try:
-        from scipy.linalg import sqrtm
+        from scipy.linalg import LinAlgWarning, sqrtm
     except ImportError:
         raise ImportError("the Fréchet distance needs SciPy's matrix square root: "
                           "pip install scipy (or 'tinygan[quality]')") from None
-    return sqrtm
+
+    def quiet_sqrtm(matrix):
+        # a singular Σ₁Σ₂ (dead ReLU features) is expected; pytorch-fid silences it too
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LinAlgWarning)
+            return sqrtm(matrix)
+    return quiet_sqrtm
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2):
