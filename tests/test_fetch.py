@@ -285,3 +285,13 @@ def test_data_folder_and_user_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setattr(fetching.sys, "platform", "linux")
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert fetching.data_folder() == Path.home() / ".cache" / "tinygan"
+
+
+def test_data_sets_are_named_for_what_they_are(tmp_path):
+    from tinygan.data import MNIST_DATASETS, load_mnist_dataset
+    assert MNIST_DATASETS == ("mnist", "mnist-5k")
+    assert len(load_mnist_dataset("mnist-5k").train) == 4000
+    with pytest.raises(DataError, match="tinygan data fetch mnist"):      # no fallback to 5k
+        load_mnist_dataset("mnist", tmp_path)
+    with pytest.raises(ValueError, match="mnist, mnist-5k"):
+        load_mnist_dataset("mnist-60k")

@@ -215,7 +215,7 @@ def small_mnist():
                  full.test[:300], full.test_labels[:300], source="embedded sample, cut")
 
 
-TEST_RECIPE = {**RECIPE, "hidden": 64, "epochs": 3, "batch_size": 20}
+TEST_RECIPE = {**RECIPE, "hidden": 64, "epochs": 3, "batch_size": 20, "shift": 0}
 
 
 @pytest.fixture(scope="module")
@@ -294,3 +294,24 @@ def test_sample_quality_puts_real_values_beside_the_samples(small_mnist, judge):
     assert max(collapsed["class_shares"]) == 1 and collapsed["classes_in_range"] == 0
     assert collapsed["classifier_score"] == pytest.approx(1, rel=1e-9)
     assert collapsed["frechet_distance"] > 10 * same["frechet_distance"]
+
+
+def test_shift_images_moves_each_image_by_its_drawn_offsets():
+    from tinygan.metrics.classifier import shift_images
+
+    class Drawn:                       # a generator whose draws we choose: rows, then columns
+        def __init__(self, *draws):
+            self.draws = list(draws)
+
+        def integers(self, low, high, size):
+            values = np.array(self.draws.pop(0))
+            assert low == 0 and high == 3 and values.shape == (size,)
+            return values
+    images = np.random.default_rng(8).random((3, 784)).astype(np.float32)
+    # draw d in {0, 1, 2} means offset 1 − d: the output pixel (i, j) is input (i + d − 1, j + e − 1)
+    moved = shift_images(images, 1, Drawn([0, 1, 2], [2, 1, 0])).reshape(3, 28, 28)
+    square = images.reshape(3, 28, 28)
+    np.testing.assert_array_equal(moved[0, 1:, :27], square[0, :27, 1:])   # down 1, left 1
+    assert (moved[0, 0] == 0).all() and (moved[0, :, 27] == 0).all()
+    np.testing.assert_array_equal(moved[1], square[1])                       # not moved
+    np.testing.assert_array_equal(moved[2, :27, 1:], square[2, 1:, :27])   # up 1, right 1

