@@ -4,11 +4,11 @@ import argparse
 import sys
 
 from tinygan.cli.common import CommandError
-from tinygan.cli import evaluate, info, lessons, sample, train
+from tinygan.cli import data, evaluate, info, lessons, sample, train
 
 __all__ = ["main"]
 
-COMMANDS = [train, sample, evaluate, lessons, info]
+COMMANDS = [train, sample, evaluate, data, lessons, info]
 
 
 def build_parser():
