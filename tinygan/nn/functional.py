@@ -4,7 +4,7 @@ from tinygan import backend
 from tinygan.backend import get_array_module
 from tinygan.ops import (leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh,  # noqa: F401
                          exp, log, sqrt)
-from tinygan.ops.layers import masked_scale, maxout as _maxout
+from tinygan.ops.layers import linear as _linear, masked_scale, maxout as _maxout
 from tinygan.ops.reductions import max as reduce_max, sum as reduce_sum, mean, var
 from tinygan.tensor import Tensor, as_tensor
 from tinygan.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
@@ -19,6 +19,8 @@ __all__ = ["linear", "maxout", "dropout", "batch_norm", "log_softmax", "softmax"
 def linear(x, weight, bias=None):
     """y = x W + b, with W of shape (in_features, out_features): each column is one
     unit's incoming weights (PyTorch stores the transpose)."""
+    if bias is not None and x.ndim == 2:
+        return _linear(x, weight, bias)             # the fused op of the 2014 MLPs
     out = x @ weight
     return out + bias if bias is not None else out
 

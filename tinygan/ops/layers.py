@@ -9,7 +9,18 @@ from tinygan.ops.table import Case
 from tinygan.ops.activations import sigmoid
 from tinygan.tensor import array_of, op, same_kind
 
-__all__ = ["maxout", "maxout_route", "maxout_gather", "masked_scale", "bce_with_logits"]
+__all__ = ["linear", "maxout", "maxout_route", "maxout_gather", "masked_scale", "bce_with_logits"]
+
+
+@op(grads=(lambda g, y, x, w, b: g @ w.T, lambda g, y, x, w, b: x.T @ g,
+           lambda g, y, x, w, b: g.sum(axis=0)),
+    public=False, arrays=True, cases=(Case(((5, 3), (3, 4), (4,))),))
+def linear(x, weight, bias):
+    """y = x W + b for a batch x (n, in), W (in, out), b (out,), one op (no temporary for
+    the bias);  ∂L/∂x = g Wᵀ, ∂L/∂W = xᵀ g, ∂L/∂b = Σₙ g."""
+    out = x @ weight
+    out += bias
+    return out
 
 
 def _pieces(array, pieces):

@@ -28,12 +28,21 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(parameter.data)
             state["exp_avg_sq"] = xp.zeros_like(parameter.data)
+        if "_scratch" not in state:          # not saved: made again after a resume
+            state["_scratch"] = (xp.empty_like(parameter.data), xp.empty_like(parameter.data))
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        step, denominator = state["_scratch"]       # reused buffers: no temporaries
         m *= beta1
-        m += (1 - beta1) * grad
+        xp.multiply(grad, 1 - beta1, out=step)
+        m += step
         v *= beta2
-        v += (1 - beta2) * (grad * grad)
-        denominator = xp.sqrt(v / (1 - beta2 ** t))
+        xp.multiply(grad, grad, out=step)
+        step *= 1 - beta2
+        v += step
+        xp.divide(v, 1 - beta2 ** t, out=denominator)
+        xp.sqrt(denominator, out=denominator)
         denominator += group["eps"]
-        parameter.data -= (group["lr"] / (1 - beta1 ** t)) * m / denominator
+        xp.multiply(m, group["lr"] / (1 - beta1 ** t), out=step)
+        step /= denominator
+        parameter.data -= step
