@@ -1,10 +1,13 @@
 """``tinygan sample``: draw samples from a trained run's checkpoint into .npy or .png."""
+import os
 from pathlib import Path
 
 import numpy
 
-from tinygan.cli.common import CommandError, add_backend_option, select_backend
+from tinygan.checkpoint import atomic_write
+from tinygan.cli.common import CommandError, add_backend_option, check_output_file, select_backend
 from tinygan.cli.runs import experiment_from_checkpoint, samples_figure
+from tinygan.gan.config import seed_problem
 
 
 def add_parser(verbs):
@@ -19,19 +22,41 @@ def add_parser(verbs):
     parser.set_defaults(run=run)
 
 
-def run(args):
+def free_memory():
+    """Bytes of memory available now (Linux and macOS; None where unknown)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def validate(args):
+    """Check every argument and file; returns the experiment to sample from."""
     select_backend(args.backend)
     if args.n < 1:
         raise CommandError(f"--n must be ≥ 1, got {args.n}")
+    if args.seed is not None and seed_problem(args.seed):
+        raise CommandError(f"--seed: {seed_problem(args.seed)}")
     if args.out.suffix not in (".npy", ".png"):
         raise CommandError(f"--out must end in .npy or .png, got {args.out}")
+    check_output_file(args.out, "--out")
     if args.out.exists() and not args.force:
         raise CommandError(f"{args.out} exists; pass --force to overwrite it")
-    experiment = experiment_from_checkpoint(args.checkpoint, args.data_dir)
+    experiment, _ = experiment_from_checkpoint(args.checkpoint, args.data_dir)
+    dim = 784 if experiment.config.dataset == "mnist" else experiment.distribution.dim
+    needed, available = 2 * 4 * args.n * dim, free_memory()       # float32, plus one copy
+    if available is not None and needed > available:
+        raise CommandError(f"--n {args.n} needs {needed / 2 ** 30:.3g} GiB of memory for the "
+                           f"samples; {available / 2 ** 30:.3g} GiB is free")
+    return experiment
+
+
+def run(args):
+    experiment = validate(args)
     samples = experiment.trainer.sample(args.n, seed=args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".npy":
-        numpy.save(args.out, samples)
+        atomic_write(args.out, lambda stream: numpy.save(stream, samples))
     else:
         try:
             samples_figure(experiment, samples, args.out)
