@@ -80,7 +80,7 @@ def integrate(values, x):
     (``values[i, j]`` at ``(x[0][i], x[1][j])``)."""
     if x is None:
         return values.sum(axis=-1) if values.ndim else values
-    if isinstance(x, (tuple, list)):
+    if isinstance(x, (tuple, list)) and all(hasattr(axis, "__len__") for axis in x):
         axes = [grid(axis, "grid axis") for axis in x]
         if values.shape[-len(axes):] != tuple(len(a) for a in axes):
             raise ValueError(f"density values of shape {values.shape} do not match grid axes of "
