@@ -59,3 +59,20 @@ def check_output_file(path, option):
     if path.exists() and not os.access(path, os.W_OK):
         raise CommandError(f"{option} {path}: no permission to overwrite it")
     return path
+
+
+def free_memory():
+    """Bytes of memory available now (Linux and macOS; None where unknown)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(needed, request, what):
+    """Refuse ``request`` (the option as typed) before allocating when ``needed`` bytes
+    for ``what`` exceed the memory free now."""
+    available = free_memory()
+    if available is not None and needed > available:
+        raise CommandError(f"{request} needs {needed / 2 ** 30:.3g} GiB of memory for {what}; "
+                           f"{available / 2 ** 30:.3g} GiB is free")

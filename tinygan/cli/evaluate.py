@@ -34,7 +34,7 @@ def written_by_us(path):
 def validate(args):
     """Check every argument and file; returns (experiment, out, note about the data)."""
     select_backend(args.backend)
-    out = args.out or args.checkpoint.with_name("evaluation.json")
+    out = args.out or args.checkpoint.parent / "evaluation.json"
     check_output_file(out, "--out")
     if out.exists() and not written_by_us(out):
         raise CommandError(f"{out} exists and was not written by `tinygan evaluate`; it is "

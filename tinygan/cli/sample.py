@@ -1,11 +1,11 @@
 """``tinygan sample``: draw samples from a trained run's checkpoint into .npy or .png."""
-import os
 from pathlib import Path
 
 import numpy
 
 from tinygan.checkpoint import atomic_write
-from tinygan.cli.common import CommandError, add_backend_option, check_output_file, select_backend
+from tinygan.cli.common import (CommandError, add_backend_option, check_memory, check_output_file,
+                                select_backend)
 from tinygan.cli.runs import experiment_from_checkpoint, samples_figure
 from tinygan.gan.config import seed_problem
 
@@ -22,14 +22,6 @@ def add_parser(verbs):
     parser.set_defaults(run=run)
 
 
-def free_memory():
-    """Bytes of memory available now (Linux and macOS; None where unknown)."""
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def validate(args):
     """Check every argument and file; returns the experiment to sample from."""
     select_backend(args.backend)
@@ -44,10 +36,7 @@ def validate(args):
         raise CommandError(f"{args.out} exists; pass --force to overwrite it")
     experiment, _ = experiment_from_checkpoint(args.checkpoint, args.data_dir)
     dim = 784 if experiment.config.dataset == "mnist" else experiment.distribution.dim
-    needed, available = 2 * 4 * args.n * dim, free_memory()       # float32, plus one copy
-    if available is not None and needed > available:
-        raise CommandError(f"--n {args.n} needs {needed / 2 ** 30:.3g} GiB of memory for the "
-                           f"samples; {available / 2 ** 30:.3g} GiB is free")
+    check_memory(2 * 4 * args.n * dim, f"--n {args.n}", "the samples")   # float32, one copy
     return experiment
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy
 
 from tinygan.checkpoint import CheckpointError, load, remove_stale_temporaries
-from tinygan.cli.common import (CommandError, Stopped, add_backend_option,
+from tinygan.cli.common import (CommandError, Stopped, add_backend_option, check_memory,
                                 check_writable_folder, select_backend)
 from tinygan.cli.runs import (RUN_FILES, build_experiment, data_dir_for, environment,
                               other_data, read_config, save_figures, summary, write_json)
@@ -92,6 +92,15 @@ def _resumed_config(args, folder, typed):
     return config.with_(**free), config
 
 
+def _activation_bytes(config):
+    """A generous estimate of one step's memory: every layer's float32 activations and
+    their gradients for a batch of real and generated samples, at the widest width."""
+    widest = max(config.g_hidden, config.d_hidden, config.noise_dim,
+                 1200 if config.model == "mnist_2014" else 784 if config.dataset == "mnist" else 2)
+    layers = config.g_depth + config.d_depth + 4
+    return 4 * 2 * 2 * config.batch_size * widest * layers * 5       # 5: maxout pieces, slack
+
+
 def validate(args):
     """Check every option, the folder, the files to resume from and the data; returns a
     :class:`Plan`. Raises CommandError and has written nothing."""
@@ -122,6 +131,8 @@ def validate(args):
         except ConfigError as error:
             raise CommandError(str(error)) from None
         data_dir = args.data_dir
+    check_memory(_activation_bytes(config), f"--batch-size {config.batch_size}",
+                 "one training step")
     experiment = build_experiment(config, checkpoint_path=folder / "checkpoint.npz",
                                   data_dir=data_dir)
     if state is not None:
