@@ -2,7 +2,9 @@
 
 Example counts (``max_examples``) are fixed and small enough for the fast suite on 2 cores;
 ``derandomize=True`` makes every run draw the same examples, so a pass or failure is
-reproducible on any machine (the strategies explore, the seed does not change)."""
+reproducible on any machine, and no example database is written (``database=None``).
+Hypothesis's health checks are off: the workspace fixtures are shared on purpose, and an
+end-to-end example is slow by nature."""
 import hashlib
 import math
 import os
@@ -24,7 +26,8 @@ from tinygan.cli.common import CommandError
 from tinygan.cli.runs import RUN_FILES, experiment_from_checkpoint
 
 LOG2 = math.log(2)
-FAST = dict(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+FAST = dict(deadline=None, derandomize=True, database=None,
+            suppress_health_check=list(HealthCheck))
 
 
 # ----- theory ---------------------------------------------------------------------------

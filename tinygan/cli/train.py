@@ -107,6 +107,8 @@ def validate(args):
     select_backend(args.backend)
     if args.resume and args.force:
         raise CommandError("--resume continues a run and --force replaces it: choose one")
+    if args.data_dir is not None and args.dataset != "mnist":
+        raise CommandError(f"--data-dir holds MNIST files; {args.dataset} is generated, not read")
     typed = {field: getattr(args, option) for option, field in OVERRIDES.items()
              if getattr(args, option) is not None}
     seed = typed.get("seed", preset(args.dataset).seed)
