@@ -250,6 +250,7 @@ def test_cli_validation_accepts_or_refuses_with_its_own_error(workspace, argv):
 @example(["train", "--dataset=ring", "--batch-size=8", "--out=new/deeper"], 2)
 @example(["train", "--dataset=gaussian1d", "--out=R", "--force", "--seed=3"], 1)
 @example(["train", "--dataset=ring", "--out=R", "--resume", "--steps=5"], 5)
+@example(["train", "--dataset=ring", "--out=R", "--resume", "--checkpoint-every=0"], 0)
 @example(["sample", "--checkpoint=R/checkpoint.npz", "--out=R/config.json", "--force"], 0)
 def test_the_command_end_to_end(workspace, tmp_path_factory, argv, steps):
     """Through ``python -m tinygan`` in a copy of the workspace: exit 0 or 2, never a

@@ -115,12 +115,11 @@ def validate(args):
     folder = args.out or Path("runs") / f"{args.dataset}-seed{seed}"
     check_writable_folder(folder, "--out")
     existing = [name for name in RUN_FILES if (folder / name).exists()]
-    state = None
+    state = saved = None
     if args.resume:
         config, saved = _resumed_config(args, folder, typed)
-        checkpoint = folder / "checkpoint.npz"
         try:
-            state = load(checkpoint)
+            state = load(folder / "checkpoint.npz")
         except CheckpointError as error:
             raise CommandError(f"cannot resume: {error}") from None
         data_dir = data_dir_for(state.get("data_source"), args.data_dir)
@@ -128,11 +127,11 @@ def validate(args):
         if existing and not args.force:
             raise CommandError(f"{folder} already holds a run ({', '.join(existing)}); use "
                                f"--resume to continue it, --force to replace it, or another --out")
-        try:
-            config = preset(args.dataset).with_(**typed).validate()
-        except ConfigError as error:
-            raise CommandError(str(error)) from None
-        data_dir = args.data_dir
+        config, data_dir = preset(args.dataset).with_(**typed), args.data_dir
+    try:
+        config.validate()
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
     check_memory(_activation_bytes(config), f"--batch-size {config.batch_size}",
                  "one training step")
     experiment = build_experiment(config, checkpoint_path=folder / "checkpoint.npz",
