@@ -253,8 +253,11 @@ def test_kill_9_leftovers_are_removed_by_the_next_save(tmp_path):
     leftover.write_bytes(b"half a checkpoint")
     alive = tmp_path / f".c.npz.tmp-{os.getpid()}-def456"        # a save in progress
     alive.write_bytes(b"")
+    folder = tmp_path / f".c.npz.tmp-{dead}-ghi789"               # e.g. a --force staging folder
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
     tg.save({"w": np.ones(2)}, path)
-    assert not leftover.exists() and alive.exists()
+    assert not leftover.exists() and not folder.exists() and alive.exists()
 
 
 # ----- signals --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ destroys the last good checkpoint.
 """
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 
@@ -71,9 +72,9 @@ def _process_alive(pid):
 
 
 def remove_stale_temporaries(path):
-    """Delete the temporary files that an earlier save of ``path`` left behind when its
-    process was killed (``kill -9``, power loss): ``.NAME.tmp-PID-*`` whose process PID is
-    gone. Returns the paths removed."""
+    """Delete the temporary files (or folders) that an earlier save of ``path`` left
+    behind when its process was killed (``kill -9``, power loss): ``.NAME.tmp-PID-*``
+    whose process PID is gone. Returns the paths removed."""
     folder, name = os.path.split(os.path.abspath(os.fspath(path)))
     removed = []
     try:
@@ -85,9 +86,10 @@ def remove_stale_temporaries(path):
             continue
         pid = entry[len(name) + 6:].split("-", 1)[0]
         if pid.isdigit() and not _process_alive(int(pid)):
+            stale = os.path.join(folder, entry)
             try:
-                os.remove(os.path.join(folder, entry))
-                removed.append(os.path.join(folder, entry))
+                shutil.rmtree(stale) if os.path.isdir(stale) else os.remove(stale)
+                removed.append(stale)
             except OSError:
                 pass
     return removed

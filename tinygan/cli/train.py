@@ -6,6 +6,7 @@ new run's first files aside and swaps them in only once they are written."""
 import os
 import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, Tra
                          preset)
 from tinygan.gan.evaluation import evaluate
 from tinygan.gan.trainer import FREE_ON_RESUME
+
+STAGING = "new-run"        # --force writes the new run's first files in .new-run.tmp-PID-*
 
 # command-line option -> configuration field (every one defaults to None: "not typed")
 OVERRIDES = {"steps": "steps", "batch_size": "batch_size", "k": "k", "loss": "loss",
@@ -152,7 +155,7 @@ def _start(plan):
     """Act: write config.json (and for --force the first checkpoint) aside, then swap the
     new files in for the old run's."""
     folder, trainer = plan.folder, plan.experiment.trainer
-    for name in RUN_FILES:
+    for name in RUN_FILES + (STAGING,):
         remove_stale_temporaries(folder / name)
     if plan.state is not None:
         if plan.write_config:
@@ -162,9 +165,8 @@ def _start(plan):
         folder.mkdir(parents=True, exist_ok=True)
         write_json(folder / "config.json", plan.config.to_dict())
         return
-    aside = folder / f".tinygan-new-{os.getpid()}"
+    aside = Path(tempfile.mkdtemp(prefix=f".{STAGING}.tmp-{os.getpid()}-", dir=folder))
     try:
-        aside.mkdir()
         write_json(aside / "config.json", plan.config.to_dict())
         trainer.save_checkpoint(aside / "checkpoint.npz")
         for name in plan.existing:
