@@ -18,6 +18,7 @@ backend.register_backend("strict", lambda: strict_backend,
 # with cupy); "strict" becomes usable only now that it is registered.
 if os.environ.get("TINYGAN_BACKEND", "").strip().lower() == "strict":
     backend.set_backend("strict")
+    os.environ["TINYGAN_BACKEND"] = "numpy"   # commands run as subprocesses cannot load it
 
 BACKENDS = ["numpy", "strict", "cupy"]
 

@@ -79,7 +79,7 @@ def test_sample_and_evaluate_from_a_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--dataset", "ring", "--steps", "-5"], "--steps must be ≥ 0"),
+    (["train", "--dataset", "ring", "--steps", "-5"], "steps must be ≥ 0"),
     (["train", "--dataset", "ring", "--k", "0", "--steps", "1"], "k (discriminator steps"),
     (["train", "--dataset", "ring", "--pack", "3", "--steps", "1"], "pack must"),
     (["train", "--dataset", "ring", "--resume", "--out", "nowhere"], "nothing to resume"),

@@ -64,8 +64,8 @@ def test_parzen_on_gaussian_samples_approaches_the_true_density():
 def test_nearest_neighbours_and_class_coverage():
     mnist = data.load_embedded_mnist()
     index, distance = metrics.nearest_neighbours(mnist.train[[5, 9]], mnist.train)
-    # a self-match distance is ‖s‖² − 2s·s + ‖s‖² in float32: cancellation leaves ~√(1e-7·2·100)
-    assert index.tolist() == [5, 9] and np.all(distance < 0.01)
+    # the chosen neighbour's distance is measured directly as ‖x − s‖: a self-match is 0
+    assert index.tolist() == [5, 9] and distance.tolist() == [0.0, 0.0]
     classifier = metrics.train_digit_classifier(mnist.train, mnist.train_labels, epochs=5)
     accuracy = (tg.tensor(metrics.predict(classifier, mnist.test)).numpy() == mnist.test_labels).mean()
     assert accuracy > 0.9
@@ -73,3 +73,20 @@ def test_nearest_neighbours_and_class_coverage():
     assert real["classes_covered"] == 10 and abs(sum(real["class_shares"]) - 1) < 1e-9
     ones = mnist.test[mnist.test_labels == 1]
     assert metrics.class_coverage(ones, classifier)["classes_covered"] == 1
+
+
+@pytest.mark.usefixtures("on_backend")
+def test_nearest_neighbours_match_brute_force_exactly(host_rng):
+    """Against scipy's cdist (float64, computed as ‖x − s‖): the same indices, and distances
+    to 1e-12 relative (both sum the same float64 squares, in different orders); a training
+    image that appears twice is matched to its lower index."""
+    from scipy.spatial.distance import cdist
+    train = host_rng.random((300, 784)).astype(np.float32)
+    train[7] = train[3]                                       # a duplicate: index 3 wins
+    queries = np.concatenate([train[[3, 10, 299]], host_rng.random((20, 784)).astype(np.float32)])
+    queries[4] = train[11] + np.float32(1e-3)
+    index, distance = metrics.nearest_neighbours(queries, train, batch_size=7)
+    reference = cdist(queries.astype(np.float64), train.astype(np.float64))
+    np.testing.assert_array_equal(index, reference.argmin(axis=1))
+    np.testing.assert_allclose(distance, reference.min(axis=1), rtol=1e-12, atol=0)
+    assert index[0] == 3 and distance[:3].tolist() == [0.0, 0.0, 0.0]

@@ -9,6 +9,7 @@ destroys the last good checkpoint.
 """
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 
@@ -16,7 +17,7 @@ from tinygan import backend
 from tinygan.backend import host as numpy   # files are written from host arrays
 from tinygan.tensor import Tensor
 
-__all__ = ["save", "load", "CheckpointError", "FORMAT"]
+__all__ = ["save", "load", "CheckpointError", "FORMAT", "atomic_write", "remove_stale_temporaries"]
 
 FORMAT = "tinygan-checkpoint-1"
 _META_KEY = "__tinygan__"
@@ -60,21 +61,53 @@ def _join(tree, arrays):
     return tree
 
 
-def save(state, path):
-    """Write ``state`` (a dict) to ``path`` atomically. Arrays are saved as host NumPy
-    arrays, so a checkpoint written on CuPy loads on NumPy and vice versa."""
-    if not isinstance(state, dict):
-        raise TypeError(f"save() takes a dict, got {type(state).__name__}")
-    arrays = {}
-    meta = {"format": FORMAT, "state": _split(state, "", arrays)}
-    encoded = numpy.frombuffer(json.dumps(meta).encode("utf-8"), dtype=numpy.uint8)
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:                   # exists, but another user's
+        return True
+    return True
+
+
+def remove_stale_temporaries(path):
+    """Delete the temporary files (or folders) that an earlier save of ``path`` left
+    behind when its process was killed (``kill -9``, power loss): ``.NAME.tmp-PID-*``
+    whose process PID is gone. Returns the paths removed."""
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    removed = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.startswith(f".{name}.tmp-"):
+            continue
+        pid = entry[len(name) + 6:].split("-", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            stale = os.path.join(folder, entry)
+            try:
+                shutil.rmtree(stale) if os.path.isdir(stale) else os.remove(stale)
+                removed.append(stale)
+            except OSError:
+                pass
+    return removed
+
+
+def atomic_write(path, write):
+    """Call ``write(stream)`` on a temporary file beside ``path``, flush it to disk, then
+    rename it over ``path``: a reader sees the old file or the new one, never half of one.
+    The temporary (``.NAME.tmp-PID-*``) is removed on any error; one left by a killed
+    process is removed by the next save of the same path."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    folder, name = os.path.split(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    remove_stale_temporaries(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.tmp-{os.getpid()}-", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
-            numpy.savez(stream, **{_META_KEY: encoded}, **arrays)
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -85,32 +118,95 @@ def save(state, path):
     return path
 
 
+def save(state, path):
+    """Write ``state`` (a dict) to ``path`` atomically. Arrays are saved as host NumPy
+    arrays, so a checkpoint written on CuPy loads on NumPy and vice versa."""
+    if not isinstance(state, dict):
+        raise TypeError(f"save() takes a dict, got {type(state).__name__}")
+    arrays = {}
+    meta = {"format": FORMAT, "state": _split(state, "", arrays)}
+    encoded = numpy.frombuffer(json.dumps(meta).encode("utf-8"), dtype=numpy.uint8)
+    return atomic_write(path, lambda stream: numpy.savez(stream, **{_META_KEY: encoded}, **arrays))
+
+
+def _declared_bytes(archive, member):
+    """The size an array member of the zip declares in its .npy header."""
+    with archive.open(member) as stream:
+        version = numpy.lib.format.read_magic(stream)
+        reader = (numpy.lib.format.read_array_header_1_0 if version == (1, 0)
+                  else numpy.lib.format.read_array_header_2_0)
+        shape, _, dtype = reader(stream)
+    if dtype.hasobject:
+        raise CheckpointError("holds Python objects (a pickle); tinygan never loads those")
+    count = 1
+    for size in shape:
+        count *= size
+    return count * dtype.itemsize
+
+
+def _check_sizes(path):
+    """Refuse, before anything is allocated, arrays that declare more bytes than their
+    zip member holds (a crafted header can declare a 745 GiB array in 100 bytes)."""
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            declared = _declared_bytes(archive, member)
+            if declared > member.file_size:
+                raise CheckpointError(
+                    f"declares an array of {declared / 2 ** 30:.3g} GiB in its entry "
+                    f"{member.filename!r}, which holds {member.file_size} bytes")
+            if member.file_size > 2 * os.path.getsize(path) + 2 ** 20:
+                raise CheckpointError(f"its entry {member.filename!r} claims to unpack to "
+                                      f"{member.file_size} bytes from a smaller file")
+
+
+def _join_checked(tree, arrays, path):
+    try:
+        return _join(tree, arrays)
+    except (KeyError, TypeError, RecursionError) as error:
+        raise CheckpointError(f"{path} is corrupt: its metadata names arrays it does not hold "
+                              f"({type(error).__name__}: {error})") from None
+
+
 def load(path):
     """Read a checkpoint written by :func:`save`; arrays come back as host NumPy arrays.
 
-    Raises :class:`CheckpointError` naming the file when it is missing, truncated or
-    corrupt, or not a tinygan checkpoint.
+    Raises :class:`CheckpointError`, with one line naming the file, when it is missing, a
+    folder, unreadable, truncated or corrupt, crafted (arrays larger than the file),
+    or not a tinygan checkpoint.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise CheckpointError(f"no checkpoint at {path}: the file does not exist")
-    with open(path, "rb") as stream:
-        if stream.read(4) != b"PK\x03\x04":          # every .npz is a zip archive
-            raise CheckpointError(f"{path} is not a tinygan checkpoint (not an .npz archive; "
-                                  f"truncated or corrupt, or another kind of file)")
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file (try "
+                              f"{os.path.join(path, 'checkpoint.npz')})")
     try:
+        with open(path, "rb") as stream:
+            magic = stream.read(4)
+    except OSError as error:
+        raise CheckpointError(f"cannot read {path}: {error.strerror or error}") from None
+    if magic != b"PK\x03\x04":                          # every .npz is a zip archive
+        raise CheckpointError(f"{path} is not a tinygan checkpoint (not an .npz archive; "
+                              f"truncated or corrupt, or another kind of file)")
+    try:
+        _check_sizes(path)
         with numpy.load(path, allow_pickle=False) as archive:
             if _META_KEY not in archive.files:
                 raise CheckpointError(f"{path} is an .npz file but not a tinygan checkpoint "
                                       f"(it has no {_META_KEY!r} entry)")
             meta = json.loads(archive[_META_KEY].tobytes().decode("utf-8"))
             arrays = {name: archive[name] for name in archive.files if name != _META_KEY}
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
+    except CheckpointError as error:
+        if str(error).startswith(path):
+            raise
+        raise CheckpointError(f"{path} is refused: it {error}") from None
+    except Exception as error:      # any parse failure of a damaged file is "corrupt"
         raise CheckpointError(f"{path} is truncated or corrupt and cannot be read "
                               f"({type(error).__name__}: {error})") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} has checkpoint format {meta.get('format')!r}; this "
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{path} has checkpoint format {found!r}; this "
                               f"tinygan reads {FORMAT!r}")
-    return _join(meta["state"], arrays)
+    if not isinstance(meta.get("state"), dict):
+        raise CheckpointError(f"{path} is corrupt: its metadata holds no state")
+    return _join_checked(meta["state"], arrays, path)

@@ -1,30 +1,61 @@
-"""``tinygan evaluate``: measure a checkpoint with its data set's protocol."""
+"""``tinygan evaluate``: measure a checkpoint with its data set's protocol, on the data it
+was trained on (recorded in the checkpoint)."""
+import json
 from pathlib import Path
 
-from tinygan.cli.common import CommandError, add_backend_option, select_backend
-from tinygan.cli.runs import environment, experiment_from_checkpoint, summary, write_json
+from tinygan.cli.common import CommandError, add_backend_option, check_output_file, select_backend
+from tinygan.cli.runs import (environment, experiment_from_checkpoint, other_data, summary,
+                              write_json)
 from tinygan.gan.evaluation import evaluate
+
+KIND = "tinygan-evaluation"          # marks the files this command wrote (and may rewrite)
 
 
 def add_parser(verbs):
     parser = verbs.add_parser("evaluate", help="print and write the metrics of a checkpoint")
     parser.add_argument("--checkpoint", required=True, type=Path)
     parser.add_argument("--out", type=Path, help="metrics file (default: beside the checkpoint, "
-                                                 "evaluation.json)")
-    parser.add_argument("--data-dir", help="MNIST folder, as for train")
+                                                 "evaluation.json); never another kind of file")
+    parser.add_argument("--data-dir", help="MNIST folder (default: the one the run was trained on)")
+    parser.add_argument("--force", action="store_true",
+                        help="evaluate on other data than the run was trained on")
     add_backend_option(parser)
     parser.set_defaults(run=run)
 
 
-def run(args):
+def written_by_us(path):
+    """Whether ``path`` is an evaluation file this command wrote earlier."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("kind") == KIND
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def validate(args):
+    """Check every argument and file; returns (experiment, out, note about the data)."""
     select_backend(args.backend)
-    experiment = experiment_from_checkpoint(args.checkpoint, args.data_dir)
+    out = args.out or args.checkpoint.parent / "evaluation.json"
+    check_output_file(out, "--out")
+    if out.exists() and not written_by_us(out):
+        raise CommandError(f"{out} exists and was not written by `tinygan evaluate`; it is "
+                           f"left alone: choose another --out")
+    experiment, recorded = experiment_from_checkpoint(args.checkpoint, args.data_dir)
+    mismatch = other_data(recorded, experiment.data_source)
+    if mismatch and not args.force:
+        raise CommandError(f"{mismatch}; pass --force to evaluate on it anyway")
+    return experiment, out, mismatch, recorded
+
+
+def run(args):
+    experiment, out, mismatch, recorded = validate(args)
+    if mismatch:
+        print(f"warning: {mismatch} (evaluating anyway: --force)")
     metrics = evaluate(experiment)
-    metrics.update(step=experiment.trainer.step, config=experiment.config.to_dict(),
-                   environment=environment(), checkpoint=str(args.checkpoint))
-    out = args.out or args.checkpoint.with_name("evaluation.json")
-    if out.exists() and out.name == "metrics.json":
-        raise CommandError(f"{out} belongs to the training run; choose another --out")
+    metrics.update(kind=KIND, step=experiment.trainer.step, config=experiment.config.to_dict(),
+                   environment=environment(), checkpoint=str(args.checkpoint),
+                   data_source=experiment.data_source)
+    if mismatch:
+        metrics["data_source_trained_on"] = recorded
     write_json(out, metrics)
     print(f"step {experiment.trainer.step}: {summary(metrics)}")
     print(f"wrote {out}")

@@ -3,8 +3,11 @@ from pathlib import Path
 
 import numpy
 
-from tinygan.cli.common import CommandError, add_backend_option, select_backend
+from tinygan.checkpoint import atomic_write
+from tinygan.cli.common import (CommandError, add_backend_option, check_memory, check_output_file,
+                                select_backend)
 from tinygan.cli.runs import experiment_from_checkpoint, samples_figure
+from tinygan.gan.config import seed_problem
 
 
 def add_parser(verbs):
@@ -19,19 +22,30 @@ def add_parser(verbs):
     parser.set_defaults(run=run)
 
 
-def run(args):
+def validate(args):
+    """Check every argument and file; returns the experiment to sample from."""
     select_backend(args.backend)
     if args.n < 1:
         raise CommandError(f"--n must be ≥ 1, got {args.n}")
+    if args.seed is not None and seed_problem(args.seed):
+        raise CommandError(f"--seed: {seed_problem(args.seed)}")
     if args.out.suffix not in (".npy", ".png"):
         raise CommandError(f"--out must end in .npy or .png, got {args.out}")
+    check_output_file(args.out, "--out")
     if args.out.exists() and not args.force:
         raise CommandError(f"{args.out} exists; pass --force to overwrite it")
-    experiment = experiment_from_checkpoint(args.checkpoint, args.data_dir)
+    experiment, _ = experiment_from_checkpoint(args.checkpoint, args.data_dir)
+    dim = 784 if experiment.config.dataset == "mnist" else experiment.distribution.dim
+    check_memory(2 * 4 * args.n * dim, f"--n {args.n}", "the samples")   # float32, one copy
+    return experiment
+
+
+def run(args):
+    experiment = validate(args)
     samples = experiment.trainer.sample(args.n, seed=args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".npy":
-        numpy.save(args.out, samples)
+        atomic_write(args.out, lambda stream: numpy.save(stream, samples))
     else:
         try:
             samples_figure(experiment, samples, args.out)

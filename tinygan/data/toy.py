@@ -1,6 +1,8 @@
 """Toy distributions with a sampler and a density: the 1-D Gaussian of the paper's
 Figure 1, 1-D mixtures, and the 2-D ring and grid mixtures of the mode-collapse
 literature (geometry as fixed in the project's reference sheet)."""
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -28,6 +30,15 @@ class GaussianMixture:
             raise ValueError("mixture weights must be ≥ 0 and sum to 1")
         if min(self.stds) <= 0:
             raise ValueError("standard deviations must be positive")
+
+    def provenance(self):
+        """Where these data come from: ``name``, ``origin`` (the generating call),
+        ``path`` (None: nothing is read) and ``sha256`` of the mixture's parameters."""
+        parameters = json.dumps({"means": self.means, "stds": self.stds,
+                                 "weights": self.weights}, sort_keys=True)
+        arguments = ", ".join(f"{k}={v}" for k, v in sorted(self.settings.items()))
+        return {"name": self.name, "origin": f"tinygan.data.{self.name}({arguments})",
+                "path": None, "sha256": hashlib.sha256(parameters.encode()).hexdigest()}
 
     @property
     def dim(self):

@@ -1,5 +1,5 @@
 """The GAN of Goodfellow et al. (2014): models, Algorithm 1, presets, and ``build``."""
-from tinygan.gan.config import DATASETS, PRESETS, GANConfig, preset
+from tinygan.gan.config import DATASETS, MAX_SEED, PRESETS, ConfigError, GANConfig, preset
 from tinygan.gan.ema import ExponentialMovingAverage
 from tinygan.gan.experiment import Experiment, build
 from tinygan.gan.models import (Discriminator, Generator, mlp_discriminator, mlp_generator,
@@ -7,7 +7,7 @@ from tinygan.gan.models import (Discriminator, Generator, mlp_discriminator, mlp
 from tinygan.gan.trainer import HISTORY_FIELDS, Trainer, TrainingDiverged, TrainingInterrupted
 from tinygan.nn.losses import discriminator_loss, generator_loss
 
-__all__ = ["GANConfig", "PRESETS", "DATASETS", "preset", "build", "Experiment", "Trainer",
+__all__ = ["GANConfig", "ConfigError", "MAX_SEED", "PRESETS", "DATASETS", "preset", "build", "Experiment", "Trainer",
            "TrainingDiverged", "TrainingInterrupted", "HISTORY_FIELDS", "Generator",
            "Discriminator", "mlp_generator", "mlp_discriminator", "paper_mnist_generator",
            "paper_mnist_discriminator", "ExponentialMovingAverage", "discriminator_loss",

@@ -4,9 +4,23 @@
 its ``config.json`` alone. ``PRESETS`` hold the defaults per data set; the command line
 and ``gan.build`` start from a preset and override fields.
 """
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
-__all__ = ["GANConfig", "PRESETS", "preset", "DATASETS"]
+__all__ = ["GANConfig", "ConfigError", "PRESETS", "preset", "DATASETS", "MAX_SEED"]
+
+MAX_SEED = 2 ** 63 - 1
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be trained; the message names every problem."""
+
+
+def seed_problem(seed):
+    """Why ``seed`` cannot seed a run (a sentence), or None when it can."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        return f"seed must be an integer in [0, 2**63 − 1], got {seed!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -51,41 +65,85 @@ class GANConfig:
 
     @classmethod
     def from_dict(cls, values):
+        """A configuration from a dict (a ``config.json`` or a checkpoint); refuses
+        unknown fields and values of the wrong type, naming them."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"a configuration is a JSON object of fields, got "
+                              f"{type(values).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
-            raise ValueError(f"unknown configuration fields {sorted(unknown)}")
-        return cls(**values)
+            raise ConfigError(f"unknown configuration fields {sorted(unknown)}")
+        return cls(**values).check_types()
 
     def with_(self, **changes):
         """A copy with some fields changed; ``None`` values are ignored."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
-    def validate(self):
+    def differences(self, other, ignore=()):
+        """The fields (names) whose values differ from ``other``'s, except ``ignore``."""
+        return [f.name for f in fields(self) if f.name not in ignore
+                and getattr(self, f.name) != getattr(other, f.name)]
+
+    def check_types(self):
+        """Each field holds its declared type (an int is a float too; a bool is neither)."""
+        kinds = {int: ((int,), "an integer"), float: ((int, float), "a number"),
+                 str: ((str,), "a string")}
         problems = []
-        if self.steps < 0:
-            problems.append(f"steps must be ≥ 0, got {self.steps}")
-        if self.batch_size < 1:
-            problems.append(f"batch size must be ≥ 1, got {self.batch_size}")
-        if self.k < 1:
-            problems.append(f"k (discriminator steps per generator step) must be ≥ 1, got {self.k}")
-        if self.loss not in ("minimax", "non_saturating"):
-            problems.append(f"loss must be 'minimax' or 'non_saturating', got {self.loss!r}")
-        if not 0 <= self.label_smoothing < 0.5:
-            problems.append(f"label smoothing α must be in [0, 0.5), got {self.label_smoothing}")
-        if not 0 <= self.fake_label < 0.5:
-            problems.append(f"fake label β must be in [0, 0.5), got {self.fake_label}")
-        if self.optimizer not in ("adam", "sgd"):
-            problems.append(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if self.dataset not in DATASETS:
-            problems.append(f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)}")
-        if not 0 <= self.ema < 1:
-            problems.append(f"ema decay must be in [0, 1), got {self.ema}")
-        if self.pack < 1 or self.batch_size % self.pack:
-            problems.append(f"pack must be ≥ 1 and divide the batch size {self.batch_size}, "
-                            f"got {self.pack}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            accepted, described = kinds[f.type]
+            if isinstance(value, bool) or not isinstance(value, accepted):
+                problems.append(f"{f.name} must be {described}, got {value!r}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ConfigError("; ".join(problems))
+        return self
+
+    def validate(self):
+        """Refuse values no run can use, naming every problem; returns ``self``."""
+        self.check_types()
+        problems = []
+
+        def need(condition, message):
+            if not condition:
+                problems.append(message)
+        need(self.steps >= 0, f"steps must be ≥ 0, got {self.steps}")
+        need(self.batch_size >= 1, f"batch size must be ≥ 1, got {self.batch_size}")
+        need(self.k >= 1, f"k (discriminator steps per generator step) must be ≥ 1, got {self.k}")
+        need(self.loss in ("minimax", "non_saturating"),
+             f"loss must be 'minimax' or 'non_saturating', got {self.loss!r}")
+        need(0 <= self.label_smoothing < 0.5,
+             f"label smoothing α must be in [0, 0.5), got {self.label_smoothing}")
+        need(0 <= self.fake_label < 0.5, f"fake label β must be in [0, 0.5), got {self.fake_label}")
+        need(not seed_problem(self.seed), seed_problem(self.seed))
+        need(self.noise in ("uniform", "gaussian"),
+             f"noise must be 'uniform' or 'gaussian', got {self.noise!r}")
+        need(self.model in ("toy", "mnist_2014"), f"model must be 'toy' or 'mnist_2014', got {self.model!r}")
+        for name in ("noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth", "log_every",
+                     "checkpoint_every", "eval_samples"):
+            need(getattr(self, name) >= 1, f"{name} must be ≥ 1, got {getattr(self, name)}")
+        need(self.momentum_steps >= 0, f"momentum_steps must be ≥ 0, got {self.momentum_steps}")
+        need(self.optimizer in ("adam", "sgd"),
+             f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            need(math.isfinite(value) and value > 0,
+                 f"learning rate {name} must be a finite number > 0, got {value}")
+        need(math.isfinite(self.lr_decay) and self.lr_decay >= 1,
+             f"lr_decay (divisor per update) must be a finite number ≥ 1, got {self.lr_decay}")
+        need(math.isfinite(self.lr_floor) and self.lr_floor >= 0,
+             f"lr_floor must be a finite number ≥ 0, got {self.lr_floor}")
+        for name in ("beta1", "beta2", "momentum", "final_momentum"):
+            need(0 <= getattr(self, name) < 1, f"{name} must be in [0, 1), got {getattr(self, name)}")
+        need(math.isfinite(self.d_max_col_norm) and self.d_max_col_norm >= 0,
+             f"d_max_col_norm must be a finite number ≥ 0, got {self.d_max_col_norm}")
+        need(self.dataset in DATASETS,
+             f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)}")
+        need(0 <= self.ema < 1, f"ema decay must be in [0, 1), got {self.ema}")
+        need(self.pack >= 1 and self.batch_size % self.pack == 0,
+             f"pack must be ≥ 1 and divide the batch size {self.batch_size}, got {self.pack}")
+        if problems:
+            raise ConfigError("; ".join(problems))
         return self
 
 
@@ -122,5 +180,5 @@ PRESETS = {
 
 def preset(dataset):
     if dataset not in PRESETS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
+        raise ConfigError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
     return PRESETS[dataset]

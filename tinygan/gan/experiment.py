@@ -3,7 +3,7 @@ together, so a lesson or the command line needs one call: ``gan.build("ring")``.
 from tinygan import backend
 from tinygan.data import load_mnist, make_toy
 from tinygan.data.loader import DistributionSampler, EpochSampler
-from tinygan.gan.config import GANConfig, preset
+from tinygan.gan.config import ConfigError, GANConfig, preset
 from tinygan.gan.models import (mlp_discriminator, mlp_generator, paper_mnist_discriminator,
                                 paper_mnist_generator)
 from tinygan.gan.trainer import Trainer
@@ -18,6 +18,7 @@ class Experiment:
     def __init__(self, trainer, distribution=None, mnist=None):
         self.trainer, self.distribution, self.mnist = trainer, distribution, mnist
         self.config = trainer.config
+        self.data_source = trainer.data_source = (mnist or distribution).provenance()
 
 
 def build(config="ring", callbacks=(), checkpoint_path=None, data_dir=None, **overrides):
@@ -29,6 +30,9 @@ def build(config="ring", callbacks=(), checkpoint_path=None, data_dir=None, **ov
     backend.manual_seed((config.seed, 2 ** 31 - 2))        # model initialisation
     if config.dataset == "mnist":
         mnist = load_mnist(data_dir)
+        if config.batch_size > len(mnist.train):
+            raise ConfigError(f"batch size {config.batch_size} is larger than the "
+                              f"{len(mnist.train)} training images of {mnist.source}")
         generator, discriminator = _mnist_models(config, mnist)
         sampler = EpochSampler(mnist.train, config.batch_size, seed=config.seed)
         trainer = Trainer(generator, discriminator, sampler, config, callbacks, checkpoint_path,

@@ -13,13 +13,16 @@ indexed by step, so a run resumed from a checkpoint ends with exactly the parame
 an uninterrupted one. "Exactly" holds on the same backend with the same number of BLAS
 threads: another thread count sums matrix products in another order, and GAN training
 amplifies those last-bit differences over thousands of steps. Losses and parameters are
-checked for NaN/inf every ``log_every`` steps; Ctrl-C saves a checkpoint first (a second
-Ctrl-C quits at once).
+checked for NaN/inf every ``log_every`` steps, and losses, gradient norms, parameters and
+optimizer state before every checkpoint, so a saved checkpoint is always finite. Ctrl-C
+(SIGINT) or SIGTERM saves a checkpoint first (a second one quits at once). NumPy's
+floating-point RuntimeWarnings are silenced inside ``fit``: the checks report divergence.
 """
 import math
 import signal
 import threading
 import time
+import warnings
 
 from tinygan import backend, optim
 from tinygan.checkpoint import load, save
@@ -41,15 +44,16 @@ FREE_ON_RESUME = {"steps", "checkpoint_every", "eval_samples"}
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss or parameter became NaN or infinite."""
+    """A loss, gradient norm, parameter or optimizer state became NaN or infinite."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training; a checkpoint was saved first (``checkpoint_path``)."""
+    """Ctrl-C (SIGINT) or SIGTERM during training; a checkpoint was saved first
+    (``checkpoint_path``). ``signum`` says which signal."""
 
-    def __init__(self, step, checkpoint_path):
+    def __init__(self, step, checkpoint_path, signum=signal.SIGINT):
         super().__init__(f"interrupted at step {step}")
-        self.step, self.checkpoint_path = step, checkpoint_path
+        self.step, self.checkpoint_path, self.signum = step, checkpoint_path, signum
 
 
 def _make_optimizer(config, parameters, lr):
@@ -72,6 +76,7 @@ class Trainer:
         self.generator, self.discriminator, self.data = generator, discriminator, data
         self.callbacks = list(callbacks)
         self.checkpoint_path = checkpoint_path
+        self.data_source = None          # provenance of the data, saved in checkpoints
         self.step = 0
         self.history = {name: [] for name in HISTORY_FIELDS}
         self.last_good_step = None
@@ -149,9 +154,12 @@ class Trainer:
         self.step += 1
         self.elapsed += time.perf_counter() - started
         if logging:
+            g_norm = grad_norm(self.generator.parameters())
+            for who, norm in (("discriminator", d_norm), ("generator", g_norm)):
+                if not math.isfinite(norm):
+                    self._diverged(f"the {who}'s gradient norm is {norm} at step {self.step - 1}")
             self._check_finite()
-            self._record(d_loss, g_loss, d_real, d_fake, d_norm,
-                         grad_norm(self.generator.parameters()))
+            self._record(d_loss, g_loss, d_real, d_fake, d_norm, g_norm)
 
     def _record(self, d_loss, g_loss, d_real, d_fake, d_norm, g_norm):
         values = dict(step=self.step - 1, d_loss=float(d_loss.data), g_loss=float(g_loss.data),
@@ -162,7 +170,7 @@ class Trainer:
 
     def _check_finite(self):
         """Raise :class:`TrainingDiverged` naming the first step whose loss is NaN/inf, or
-        the first parameter that is, since the last check."""
+        the first parameter or optimizer state that is, since the last check."""
         xp = backend.xp
         pending, self._pending_losses = self._pending_losses, []
         if pending and not bool(xp.isfinite(xp.stack([xp.stack([d, g]) for _, d, g in pending])).all()):
@@ -175,6 +183,13 @@ class Trainer:
                 if not bool(xp.isfinite(parameter.data).all()):
                     self._diverged(f"the {network} parameter {name} holds NaN or inf at step "
                                    f"{self.step - 1}")
+        for network, optimizer in (("generator", self.g_optimizer),
+                                   ("discriminator", self.d_optimizer)):
+            for position, entries in optimizer.state_dict()["state"].items():
+                for key, value in entries.items():
+                    if hasattr(value, "shape") and not bool(xp.isfinite(value).all()):
+                        self._diverged(f"the {network} optimizer's {key} of parameter "
+                                       f"{position} holds NaN or inf at step {self.step - 1}")
 
     def _diverged(self, what):
         where = (f"the last good checkpoint (step {self.last_good_step}) is {self.checkpoint_path}"
@@ -188,39 +203,48 @@ class Trainer:
         ``progress``, if given, is called as ``progress(trainer)`` after every step
         (the command line passes a tqdm bar's update here)."""
         total = self.config.steps if steps is None else steps
-        interrupted = []
+        interrupted, previous = [], {}
 
         def on_interrupt(signum, frame):
-            if interrupted:
-                raise KeyboardInterrupt            # the second Ctrl-C: quit at once
-            interrupted.append(True)
+            if interrupted:                        # the second signal: quit at once
+                if callable(previous.get(signum)):
+                    previous[signum](signum, frame)
+                raise KeyboardInterrupt
+            interrupted.append(signum)
             print("\nInterrupted: saving a checkpoint after this step "
                   "(press Ctrl-C again to quit at once).", flush=True)
 
-        in_main_thread = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, on_interrupt) if in_main_thread else None
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous[signum] = signal.signal(signum, on_interrupt)
         try:
-            if self.step == 0 and self.checkpoint_path:
-                self.save_checkpoint()               # a last good state always exists
-            while self.step < total:
-                self.train_step()
-                for callback in self.callbacks:
-                    callback(self)
-                if progress is not None:
-                    progress(self)
-                due = self.checkpoint_path and (self.step % self.config.checkpoint_every == 0
-                                                or self.step == total)
-                if due or interrupted:
-                    self._check_finite()
-                    if self.checkpoint_path:
-                        self.save_checkpoint()
-                if interrupted:
-                    raise TrainingInterrupted(self.step, self.checkpoint_path)
-            self._check_finite()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self._loop(total, interrupted, progress)
         finally:
-            if in_main_thread:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         return self.history
+
+    def _loop(self, total, interrupted, progress):
+        """The body of :meth:`fit`: step, call back, check, save when due or interrupted."""
+        if self.step == 0 and self.checkpoint_path:
+            self.save_checkpoint()               # a last good state always exists
+        while self.step < total:
+            self.train_step()
+            for callback in self.callbacks:
+                callback(self)
+            if progress is not None:
+                progress(self)
+            due = self.checkpoint_path and (self.step % self.config.checkpoint_every == 0
+                                            or self.step == total)
+            if due or interrupted:
+                self._check_finite()
+                if self.checkpoint_path:
+                    self.save_checkpoint()
+            if interrupted:
+                raise TrainingInterrupted(self.step, self.checkpoint_path, interrupted[0])
+        self._check_finite()
 
     # ----- sampling -------------------------------------------------------------------------
     def sampling_generator(self):
@@ -251,17 +275,28 @@ class Trainer:
             "schedules": {name: s.state_dict() for name, s in self.schedules.items()},
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "history": self.history,
+            "data_source": self.data_source,
         }
 
     def load_state_dict(self, state):
-        if state.get("kind") != "tinygan-gan-run":
+        """Load a :meth:`state_dict`; raises ValueError (or StateDictError) naming what
+        does not fit: another kind of state, another configuration, missing or malformed
+        entries."""
+        if not isinstance(state, dict) or state.get("kind") != "tinygan-gan-run":
             raise ValueError("this checkpoint is not a tinygan GAN run")
-        ours = self.config.to_dict()
-        changed = sorted(k for k, v in state["config"].items()
-                         if ours.get(k) != v and k not in FREE_ON_RESUME)
-        if changed or set(state["config"]) != set(ours):
+        try:
+            self._load_state(state)
+        except (KeyError, TypeError, AttributeError, IndexError) as error:
+            raise ValueError(f"the checkpoint is incomplete or malformed "
+                             f"({type(error).__name__}: {error})") from None
+        return self
+
+    def _load_state(self, state):
+        changed = self.config.differences(GANConfig.from_dict(state["config"]),
+                                          ignore=FREE_ON_RESUME)
+        if changed:
             raise ValueError(f"the checkpoint was made with another configuration (differs in "
-                             f"{', '.join(changed) or 'its fields'})")
+                             f"{', '.join(changed)})")
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         self.g_optimizer.load_state_dict(state["g_optimizer"])
@@ -273,7 +308,6 @@ class Trainer:
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
         self.history = {name: list(state["history"][name]) for name in HISTORY_FIELDS}
         self.last_good_step = self.step
-        return self
 
     def save_checkpoint(self, path=None):
         path = path or self.checkpoint_path

@@ -10,7 +10,8 @@ values on a grid and integrate with the trapezoid rule instead of summing.
 import math
 
 from tinygan import backend
-from tinygan.theory._arrays import as_array, integrate, result, xlogy_ratio
+from tinygan.theory._arrays import (as_array, check_normalized, integrate, nonnegative, result,
+                                    xlogy_ratio)
 
 __all__ = ["entropy", "kl", "jsd", "kl_densities", "jsd_densities", "kl_gaussian",
            "kl_diagonal_gaussian"]
@@ -19,12 +20,12 @@ __all__ = ["entropy", "kl", "jsd", "kl_densities", "jsd_densities", "kl_gaussian
 def _log_base(base):
     if base is None or base == math.e:
         return 1.0
-    if base <= 0 or base == 1:
-        raise ValueError(f"base must be positive and not 1, got {base}")
+    if not (isinstance(base, (int, float)) and math.isfinite(base)) or base <= 0 or base == 1:
+        raise ValueError(f"base must be a finite number > 0 other than 1, got {base}")
     return math.log(base)
 
 
-def _distributions(p, q=None, axis=-1, normalize=False, atol=1e-6):
+def _distributions(p, q=None, axis=-1, normalize=False):
     """Check (or normalise) discrete distributions along ``axis`` and move it last."""
     xp = backend.xp
     arrays = [as_array(p, "p")] + ([as_array(q, "q")] if q is not None else [])
@@ -35,18 +36,14 @@ def _distributions(p, q=None, axis=-1, normalize=False, atol=1e-6):
     for name, array in zip("pq", arrays):
         if array.ndim == 0:
             raise ValueError(f"{name} must be an array of probabilities, got a scalar")
-        array = xp.moveaxis(array, axis, -1)
-        if bool((array < 0).any()):
-            raise ValueError(f"{name} has negative entries; probabilities must be ≥ 0")
-        totals = array.sum(axis=-1, keepdims=True)
+        array = nonnegative(xp.moveaxis(array, axis, -1), name)
         if normalize:
+            totals = array.sum(axis=-1, keepdims=True)
             if bool((totals <= 0).any()):
                 raise ValueError(f"{name} sums to 0 and cannot be normalised")
             array = array / totals
-        elif bool((abs(totals - 1) > atol).any()):
-            worst = float(abs(totals - 1).max())
-            raise ValueError(f"{name} does not sum to 1 along axis {axis} (off by up to "
-                             f"{worst:.3g}); pass normalize=True to rescale it")
+        check_normalized(array, None, name, f" along axis {axis}; pass normalize=True to "
+                                            f"rescale it")
         checked.append(array)
     return checked
 
@@ -72,26 +69,26 @@ def jsd(p, q, axis=-1, base=None, normalize=False):
                   / _log_base(base))
 
 
-def _densities(p, q):
+def _densities(p, q, x):
+    """Density values on the grid ``x``, each checked to integrate to 1 there."""
     p, q = as_array(p, "p"), as_array(q, "q")
     if p.shape != q.shape:
         raise ValueError(f"p and q must be sampled on the same grid, got shapes {p.shape} "
                          f"and {q.shape}")
-    if bool((p < 0).any()) or bool((q < 0).any()):
-        raise ValueError("densities must be ≥ 0")
-    return p, q
+    return (check_normalized(p, x, "p", "; is the grid too coarse, or does it miss part of p?"),
+            check_normalized(q, x, "q", "; is the grid too coarse, or does it miss part of q?"))
 
 
 def kl_densities(p, q, x, base=None):
     """KL(p ‖ q) = ∫ p log(p/q) dx for densities sampled on the grid ``x`` (a 1-D array,
     or a tuple of two axes for a 2-D grid)."""
-    p, q = _densities(p, q)
+    p, q = _densities(p, q, x)
     return result(integrate(xlogy_ratio(p, q), x) / _log_base(base))
 
 
 def jsd_densities(p, q, x, base=None):
     """JSD(p ‖ q) = ½ ∫ p log(p/m) + ½ ∫ q log(q/m), m = (p + q)/2, on the grid ``x``."""
-    p, q = _densities(p, q)
+    p, q = _densities(p, q, x)
     m = (p + q) * 0.5
     return result(integrate(0.5 * xlogy_ratio(p, m) + 0.5 * xlogy_ratio(q, m), x)
                   / _log_base(base))
