@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from tinygan.cli.common import CommandError, add_backend_option, check_output_file, select_backend
-from tinygan.cli.runs import (environment, experiment_from_checkpoint, other_data, summary,
+from tinygan.cli.runs import (environment, experiment_from_checkpoint, other_data,
                               write_json)
 from tinygan.gan.evaluation import evaluate
 
@@ -57,6 +57,6 @@ def run(args):
     if mismatch:
         metrics["data_source_trained_on"] = recorded
     write_json(out, metrics)
-    print(f"step {experiment.trainer.step}: {summary(metrics)}")
+    print(f"step {experiment.trainer.step}: {experiment.data.summary(metrics)}")
     print(f"wrote {out}")
     return 0

@@ -100,37 +100,15 @@ def environment():
             "machine": platform.machine(), "processor": platform.processor() or platform.machine()}
 
 
-def samples_figure(experiment, samples, path):
-    """The samples as a picture: an image grid for MNIST, a scatter over the data's density
-    (or a histogram in 1-D) for toy sets. Raises ImportError without matplotlib."""
-    from tinygan import plots            # imports matplotlib only when a figure is drawn
-    if experiment.config.dataset == "mnist":
-        return plots.image_grid_figure(samples, path)
-    return plots.samples_figure(samples, experiment.distribution, path,
-                                title=f"{experiment.config.dataset}: generated samples")
-
-
 def save_figures(experiment, samples, folder):
     """samples.png and losses.png; a missing matplotlib costs the figures, not the run."""
     from tinygan import plots
     try:
-        samples_figure(experiment, samples, folder / "samples.png")
+        experiment.data.samples_figure(samples, folder / "samples.png")
         plots.losses_figure(experiment.trainer.history, folder / "losses.png")
     except ImportError as error:
         return f"{error}: figures skipped"
     return None
 
 
-def summary(metrics):
-    """One readable line of the headline numbers (printed by train and evaluate)."""
-    if "modes" in metrics:
-        return (f"modes captured {metrics['modes_captured']}/{metrics['modes']}, high-quality "
-                f"samples {100 * metrics['high_quality']:.1f}%, JSD {metrics['jsd']:.3f} nats")
-    if "parzen" in metrics:
-        p = metrics["parzen"]
-        return (f"Parzen log-likelihood {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} "
-                f"(σ = {p['sigma']:.3f}; real-data ceiling {p['ceiling_log_likelihood']:.1f}); "
-                f"digit classes with ≥5% of samples: {metrics['classes_covered']}/10")
-    return (f"JSD to the data {metrics['jsd']:.3f} nats; sample mean {metrics['sample_mean']:.3f} "
-            f"(data {metrics['data_mean']:.3f}), std {metrics['sample_std']:.3f} "
-            f"(data {metrics['data_std']:.3f})")
+

@@ -6,7 +6,7 @@ import numpy
 from tinygan.checkpoint import atomic_write
 from tinygan.cli.common import (CommandError, add_backend_option, check_memory, check_output_file,
                                 select_backend)
-from tinygan.cli.runs import experiment_from_checkpoint, samples_figure
+from tinygan.cli.runs import experiment_from_checkpoint
 from tinygan.gan.config import seed_problem
 
 
@@ -48,7 +48,7 @@ def run(args):
         atomic_write(args.out, lambda stream: numpy.save(stream, samples))
     else:
         try:
-            samples_figure(experiment, samples, args.out)
+            experiment.data.samples_figure(samples, args.out)
         except ImportError as error:
             raise CommandError(str(error)) from None
     print(f"wrote {args.n} samples of step {experiment.trainer.step} to {args.out}")

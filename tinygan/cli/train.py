@@ -17,7 +17,7 @@ from tinygan.checkpoint import CheckpointError, load, remove_stale_temporaries
 from tinygan.cli.common import (CommandError, Stopped, add_backend_option, check_memory,
                                 check_writable_folder, select_backend)
 from tinygan.cli.runs import (RUN_FILES, build_experiment, data_dir_for, environment,
-                              other_data, read_config, save_figures, summary, write_json)
+                              other_data, read_config, save_figures, write_json)
 from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, TrainingInterrupted,
                          preset)
 from tinygan.gan.evaluation import evaluate
@@ -239,6 +239,6 @@ def run(args):
     warning = save_figures(experiment, samples, folder)
     if warning:
         print(warning)
-    print(summary(metrics))
+    print(experiment.data.summary(metrics))
     print(f"wrote {', '.join(name for name in RUN_FILES if (folder / name).exists())} to {folder}")
     return 0

@@ -1,7 +1,7 @@
 """Minibatches for Algorithm 1, resumable from the step number alone.
 
 Data are moved to the active backend once. ``EpochSampler`` walks a fresh shuffle of the
-rows every epoch; the shuffle of epoch e comes from the seed (seed, e), so the batch at
+rows every epoch; the shuffle of epoch e comes from the run's "data" stream, so the batch at
 any step can be recomputed after a restart. ``DistributionSampler`` draws fresh samples
 from a toy distribution with the step's seeded generator.
 """
@@ -24,7 +24,7 @@ class EpochSampler:
 
     def _shuffle(self, epoch):
         # argsort of uniform draws: a permutation that CuPy's generator can also make
-        generator = backend.backend_generator((self.seed, 1_000_003, epoch))
+        generator = backend.backend_generator(backend.stream_seed(self.seed, "data", epoch))
         return generator.random(self.data.shape[0]).argsort()
 
     def batch(self, step):

@@ -8,8 +8,9 @@
         descend ∇_θg (1/m) Σ log(1 − D(G(z)))               ("minimax")
             or  ∇_θg (1/m) Σ −log D(G(z))                   ("non_saturating", the default)
 
-Every random draw of iteration t comes from the seed (seed, t, j), and data batches are
-indexed by step, so a run resumed from a checkpoint ends with exactly the parameters of
+Every random draw comes from a stream of the run's seed named for its purpose
+(``backend.stream_seed``: "init", "data", "discriminator" step t, j, "generator" step t,
+"sampling"), and data batches are indexed by step, so a run resumed from a checkpoint ends with exactly the parameters of
 an uninterrupted one. "Exactly" holds on the same backend with the same number of BLAS
 threads: another thread count sums matrix products in another order, and GAN training
 amplifies those last-bit differences over thousands of steps. Losses and parameters are
@@ -101,7 +102,7 @@ class Trainer:
     def discriminator_step(self, j):
         """One ascent step on V(D, G) for D, on m real and m generated samples."""
         c, t = self.config, self.step
-        backend.manual_seed((c.seed, t, j))
+        backend.manual_seed(backend.stream_seed(c.seed, "discriminator", t, j))
         real = self.data.batch(t * c.k + j)
         m = real.shape[0]
         with no_grad():
@@ -122,7 +123,7 @@ class Trainer:
     def generator_step(self):
         """One descent step on G's loss; D's weights get no gradient in this step."""
         c = self.config
-        backend.manual_seed((c.seed, self.step, c.k))
+        backend.manual_seed(backend.stream_seed(c.seed, "generator", self.step))
         self.discriminator.requires_grad_(False)
         try:
             fake_logits = self.discriminator(self.generator.sample(c.batch_size))
@@ -254,7 +255,8 @@ class Trainer:
     def sample(self, n, seed=None, chunk=2500):
         """n generated samples as a host NumPy array (seeded by ``seed``, default the run's)."""
         generator = self.sampling_generator()
-        backend.manual_seed((self.config.seed if seed is None else seed, 2 ** 31 - 1))
+        backend.manual_seed(backend.stream_seed(self.config.seed if seed is None else seed,
+                                                "sampling"))
         pieces = []
         with no_grad():
             for start in range(0, n, chunk):

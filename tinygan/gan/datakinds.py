@@ -1,0 +1,128 @@
+"""One object per kind of data a GAN trains on. Each owns what depends on the data: the
+models that fit it, the sampler that feeds Algorithm 1, the evaluation protocol, the
+one-line summary and the samples figure. ``Trainer`` and the command line are the same
+for every kind; a new kind of data is one new class here.
+
+- :class:`ToyData`: the 1-D and 2-D mixtures (``ring``, ``grid``, ``gaussian1d``,
+  ``mixture1d``), with known densities;
+- :class:`ImageData`: MNIST, 784 pixels in [0, 1].
+"""
+from tinygan import backend
+from tinygan.data import load_mnist, make_toy
+from tinygan.data.loader import DistributionSampler, EpochSampler
+from tinygan.gan.config import ConfigError
+from tinygan.gan.models import (mlp_discriminator, mlp_generator, paper_mnist_discriminator,
+                                paper_mnist_generator)
+from tinygan.metrics import (class_coverage, mode_coverage, nearest_neighbours, parzen_evaluation,
+                             predict, train_digit_classifier)
+from tinygan.theory import histogram_jsd
+
+__all__ = ["ToyData", "ImageData", "data_kind", "IMAGE_DATASETS"]
+
+IMAGE_DATASETS = ("mnist",)
+
+
+class ToyData:
+    """A toy mixture with a known density (``self.distribution``)."""
+
+    def __init__(self, name, data_dir=None):
+        self.name, self.distribution = name, make_toy(name)
+
+    def provenance(self):
+        return self.distribution.provenance()
+
+    def models(self, config):
+        dim = self.distribution.dim
+        return (mlp_generator(config.noise_dim, dim, config.g_hidden, config.g_depth,
+                              noise=config.noise),
+                mlp_discriminator(dim, config.d_hidden, config.d_depth, pack=config.pack))
+
+    def sampler(self, config):
+        """Fresh draws every step (from the step's seeded stream)."""
+        return DistributionSampler(self.distribution, config.batch_size)
+
+    def evaluate(self, samples, seed):
+        """2-D: modes captured, high-quality share, per-mode shares and JSD (VEEGAN's
+        protocol); 1-D: the JSD between generated and real samples from shared histograms,
+        with the means and standard deviations."""
+        if self.distribution.dim == 2:
+            return mode_coverage(samples, self.distribution)
+        backend.manual_seed(backend.stream_seed(seed, "evaluation"))
+        real = backend.to_numpy(self.distribution.sample(len(samples), dtype="float64"))
+        return {"jsd": histogram_jsd(samples, real, bins=100),
+                "sample_mean": float(samples.mean()), "sample_std": float(samples.std()),
+                "data_mean": float(real.mean()), "data_std": float(real.std())}
+
+    def summary(self, metrics):
+        if "modes" in metrics:
+            return (f"modes captured {metrics['modes_captured']}/{metrics['modes']}, "
+                    f"high-quality samples {100 * metrics['high_quality']:.1f}%, "
+                    f"JSD {metrics['jsd']:.3f} nats")
+        return (f"JSD to the data {metrics['jsd']:.3f} nats; sample mean "
+                f"{metrics['sample_mean']:.3f} (data {metrics['data_mean']:.3f}), std "
+                f"{metrics['sample_std']:.3f} (data {metrics['data_std']:.3f})")
+
+    def samples_figure(self, samples, path):
+        """The samples over the data's density (a histogram in 1-D)."""
+        from tinygan import plots            # matplotlib only when a figure is drawn
+        return plots.samples_figure(samples, self.distribution, path,
+                                    title=f"{self.name}: generated samples")
+
+
+class ImageData:
+    """MNIST (``self.mnist``: train / valid / test images and labels)."""
+
+    def __init__(self, name, data_dir=None):
+        self.name, self.mnist = name, load_mnist(data_dir)
+
+    def provenance(self):
+        return self.mnist.provenance()
+
+    def models(self, config):
+        mnist = self.mnist
+        if config.batch_size > len(mnist.train):
+            raise ConfigError(f"batch size {config.batch_size} is larger than the "
+                              f"{len(mnist.train)} training images of {mnist.source}")
+        if config.model == "mnist_2014":
+            return (paper_mnist_generator(config.noise_dim, pixel_means=mnist.train.mean(axis=0),
+                                          noise=config.noise),
+                    paper_mnist_discriminator(pack=config.pack))
+        generator = mlp_generator(config.noise_dim, 784, config.g_hidden, config.g_depth,
+                                  noise=config.noise, output="sigmoid")
+        return generator, mlp_discriminator(784, config.d_hidden, config.d_depth,
+                                            pack=config.pack)
+
+    def sampler(self, config):
+        """A fresh shuffle of the training images every epoch (the run's "data" stream)."""
+        return EpochSampler(self.mnist.train, config.batch_size, seed=config.seed)
+
+    def evaluate(self, samples, seed):
+        """The paper's Parzen-window log-likelihood with σ and the real-data ceiling,
+        digit-class coverage by a tinygan classifier, and nearest-training distances."""
+        mnist = self.mnist
+        parzen = parzen_evaluation(samples, mnist.valid, mnist.test, ceiling_samples=mnist.train)
+        classifier = train_digit_classifier(mnist.train, mnist.train_labels, seed=seed)
+        accuracy = float((backend.to_numpy(predict(classifier, mnist.test))
+                          == mnist.test_labels).mean())
+        coverage = class_coverage(samples, classifier)
+        _, sample_distances = nearest_neighbours(samples[:1000], mnist.train)
+        _, test_distances = nearest_neighbours(mnist.test[:1000], mnist.train)
+        return {"parzen": parzen, **coverage, "classifier_test_accuracy": accuracy,
+                "nearest_train_distance_samples": float(sample_distances.mean()),
+                "nearest_train_distance_test_images": float(test_distances.mean())}
+
+    def summary(self, metrics):
+        p = metrics["parzen"]
+        return (f"Parzen log-likelihood {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} "
+                f"(σ = {p['sigma']:.3f}; real-data ceiling {p['ceiling_log_likelihood']:.1f}); "
+                f"digit classes with ≥5% of samples: {metrics['classes_covered']}/10")
+
+    def samples_figure(self, samples, path):
+        """A grid of digits."""
+        from tinygan import plots
+        return plots.image_grid_figure(samples, path)
+
+
+def data_kind(name, data_dir=None):
+    """The data object for data set ``name``."""
+    return (ImageData if name in IMAGE_DATASETS else ToyData)(name, data_dir)
