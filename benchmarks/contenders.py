@@ -38,7 +38,7 @@ def _use_backend(name):
 def tinygan_mnist(m=100, dropout=True, backend="numpy"):
     from tinygan import gan, nn
     _use_backend(backend)
-    trainer = gan.build("mnist", batch_size=m, **PAPER).trainer
+    trainer = gan.build("mnist-5k", batch_size=m, **PAPER).trainer
     if not dropout:
         for _, module in trainer.discriminator.named_modules():
             if isinstance(module, nn.Dropout):

@@ -40,7 +40,7 @@ print("GPU:", tg.backend.gpu_status())
 
 # %%
 def time_iterations(n, warmup=3):
-    experiment = gan.build("mnist", steps=warmup + n, seed=0)
+    experiment = gan.build("mnist-5k", steps=warmup + n, seed=0)
     trainer = experiment.trainer
     for _ in range(warmup):                          # first calls compile GPU kernels
         trainer.train_step()

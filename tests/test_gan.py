@@ -70,7 +70,7 @@ def test_same_seed_gives_bit_identical_parameters():
 
 @pytest.mark.parametrize("config", [
     dict(dataset="ring", ema=0.9, lr_decay=1.001, **TINY),
-    dict(dataset="mnist", model="toy", optimizer="sgd", lr_g=0.05, lr_d=0.05, momentum=0.5,
+    dict(dataset="mnist-5k", model="toy", optimizer="sgd", lr_g=0.05, lr_d=0.05, momentum=0.5,
          final_momentum=0.7, momentum_steps=10, lr_decay=1.0001, noise="uniform", noise_dim=8,
          **{**TINY, "batch_size": 50}),
 ], ids=["ring-adam-ema", "mnist-sgd-schedules"])

@@ -180,7 +180,7 @@ def options(small):
     count = SMALL_INT if small else INT
     return {
         "train": {"--dataset": st.sampled_from(["ring", "grid", "gaussian1d", "mixture1d",
-                                                "mnist", "moons"]),
+                                                "mnist", "mnist-5k", "moons"]),
                   "--steps": count, "--batch-size": INT, "--k": count, "--seed": INT,
                   "--loss": st.sampled_from(["minimax", "non_saturating", "hinge"]),
                   "--label-smoothing": FRACTION, "--lr-g": RATE, "--lr-d": RATE, "--ema": FRACTION,

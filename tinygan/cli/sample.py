@@ -35,7 +35,7 @@ def validate(args):
     if args.out.exists() and not args.force:
         raise CommandError(f"{args.out} exists; pass --force to overwrite it")
     experiment, _ = experiment_from_checkpoint(args.checkpoint, args.data_dir)
-    dim = 784 if experiment.config.dataset == "mnist" else experiment.distribution.dim
+    dim = 784 if experiment.mnist is not None else experiment.distribution.dim
     check_memory(2 * 4 * args.n * dim, f"--n {args.n}", "the samples")   # float32, one copy
     return experiment
 

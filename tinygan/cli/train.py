@@ -111,7 +111,9 @@ def validate(args):
     if args.resume and args.force:
         raise CommandError("--resume continues a run and --force replaces it: choose one")
     if args.data_dir is not None and args.dataset != "mnist":
-        raise CommandError(f"--data-dir holds MNIST files; {args.dataset} is generated, not read")
+        raise CommandError(f"--data-dir holds full MNIST files; {args.dataset} is "
+                           f"{'the embedded sample' if args.dataset == 'mnist-5k' else 'generated'}"
+                           f", not read from a folder")
     typed = {field: getattr(args, option) for option, field in OVERRIDES.items()
              if getattr(args, option) is not None}
     seed = typed.get("seed", preset(args.dataset).seed)

