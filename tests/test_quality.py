@@ -260,7 +260,7 @@ def _softmax(logits):
 
 
 def test_outputs_are_penultimate_features_and_softmax_probabilities(small_mnist):
-    from tinygan.tensor import Tensor
+    from tinygan.tensor import tensor
     tiny = {**TEST_RECIPE, "epochs": 1}
     model = train_classifier(small_mnist.train[:200], small_mnist.train_labels[:200], tiny)
     x = small_mnist.test[:20]
@@ -268,10 +268,10 @@ def test_outputs_are_penultimate_features_and_softmax_probabilities(small_mnist)
     # the recipe's seed fixes the weights: the same training gives the same outputs
     twin = train_classifier(small_mnist.train[:200], small_mnist.train_labels[:200], tiny)
     np.testing.assert_array_equal(classifier_outputs(twin, x, batch_size=7)[0], features)
-    hidden = np.maximum(model[0](Tensor(x)).numpy(), 0)
-    hidden = np.maximum(model[3](Tensor(hidden)).numpy(), 0)       # dropout is off in eval
+    hidden = np.maximum(model[0](tensor(x)).numpy(), 0)
+    hidden = np.maximum(model[3](tensor(hidden)).numpy(), 0)       # dropout is off in eval
     np.testing.assert_allclose(features, hidden, rtol=1e-6, atol=1e-6)      # float32 products
-    np.testing.assert_allclose(probabilities, _softmax(model[6](Tensor(hidden)).numpy()
+    np.testing.assert_allclose(probabilities, _softmax(model[6](tensor(hidden)).numpy()
                                                        .astype(np.float64)), rtol=1e-5, atol=1e-7)
     assert features.dtype == probabilities.dtype == np.float64
 
