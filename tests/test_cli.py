@@ -108,3 +108,30 @@ def test_bad_input_gets_one_clear_line(tmp_path, args, message):
 def test_unknown_dataset_is_refused_by_the_parser():
     result = tinygan("train", "--dataset", "moons")
     assert result.returncode == 2 and "invalid choice: 'moons'" in result.stderr
+
+
+def test_evaluate_judges_mnist_samples_with_the_cached_classifier(tmp_path):
+    """`evaluate --parzen` on an MNIST run: the classifier measures, each beside the real
+    test images' value, and the paper's Parzen protocol; the classifier is trained once and
+    cached in the data folder ($TINYGAN_DATA) for later evaluations."""
+    run = tmp_path / "run"
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "TINYGAN_DATA": str(tmp_path / "data")}
+
+    def command(*args):
+        return subprocess.run([sys.executable, "-m", "tinygan", *map(str, args)],
+                              capture_output=True, text=True, env=environment, timeout=600)
+    assert command("train", "--dataset", "mnist-5k", "--steps", "20", "--out", run,
+                   "--quiet").returncode == 0
+    result = command("evaluate", "--checkpoint", run / "checkpoint.npz", "--parzen")
+    assert result.returncode == 0, result.stderr
+    assert "classifier score" in result.stdout and "Fréchet distance" in result.stdout
+    metrics = json.loads((run / "evaluation.json").read_text())
+    quality, real = metrics["quality"], metrics["quality"]["real_test"]
+    assert len(quality["class_shares"]) == 10 and abs(sum(quality["class_shares"]) - 1) < 1e-9
+    assert 1 <= quality["classifier_score"] <= 10 and real["classifier_score"] > 8
+    assert real["confident_share"] > 0.8 and quality["frechet_distance"] > real["frechet_distance"]
+    assert metrics["classifier"]["test_accuracy"] > 0.9
+    parzen = metrics["paper_parzen"]
+    assert parzen["ceiling_log_likelihood"] > parzen["log_likelihood"]
+    cached = list((tmp_path / "data").glob("mnist-classifier-*.npz"))
+    assert [str(path) for path in cached] == [metrics["classifier"]["path"]]

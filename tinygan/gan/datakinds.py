@@ -116,11 +116,34 @@ class ImageData:
                 "nearest_train_distance_samples": float(sample_distances.mean()),
                 "nearest_train_distance_test_images": float(test_distances.mean())}
 
+    def judged(self, samples, data_dir=None, parzen=False, progress=True):
+        """The measures a reader trusts, judged by the cached tinygan MNIST classifier
+        (trained first if absent): class shares, classifier score, Fréchet distance,
+        confident share and memorisation, each beside the real test images' value; with
+        ``parzen`` also the paper's Parzen protocol (σ from 1,000 validation images, the
+        test mean ± standard error, 10,000 training images as the ceiling)."""
+        from tinygan.metrics.quality import evaluate_mnist_samples
+        judged = evaluate_mnist_samples(samples, self.mnist, data_dir, progress=progress,
+                                        parzen=parzen)
+        if "parzen" in judged:
+            judged["paper_parzen"] = judged.pop("parzen")
+        return judged
+
     def summary(self, metrics):
-        p = metrics["parzen"]
-        return (f"Parzen log-likelihood {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} "
+        p = metrics.get("paper_parzen", metrics["parzen"])
+        line = (f"Parzen log-likelihood {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} "
                 f"(σ = {p['sigma']:.3f}; real-data ceiling {p['ceiling_log_likelihood']:.1f}); "
                 f"digit classes with ≥5% of samples: {metrics['classes_covered']}/10")
+        if "quality" in metrics:
+            q, real = metrics["quality"], metrics["quality"]["real_test"]
+            line += (f"\nclassifier score {q['classifier_score']:.2f} (real test images "
+                     f"{real['classifier_score']:.2f}); confident samples "
+                     f"{100 * q['confident_share']:.1f}% ({100 * real['confident_share']:.1f}%); "
+                     f"Fréchet distance {q['frechet_distance']:.2f} (floor "
+                     f"{real['frechet_distance']:.2f}); classes within 5–15%: "
+                     f"{q['classes_in_range']}/10; nearest training image "
+                     f"{q['nearest_train_distance']:.2f}")
+        return line
 
     def samples_figure(self, samples, path):
         """A grid of digits."""
