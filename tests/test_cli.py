@@ -135,3 +135,18 @@ def test_evaluate_judges_mnist_samples_with_the_cached_classifier(tmp_path):
     assert parzen["ceiling_log_likelihood"] > parzen["log_likelihood"]
     cached = list((tmp_path / "data").glob("mnist-classifier-*.npz"))
     assert [str(path) for path in cached] == [metrics["classifier"]["path"]]
+
+
+def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
+    """--paper removes what the MNIST preset adds (PacGAN's pack of 2) and clashes with an
+    option that contradicts it; it is refused for data that is not MNIST."""
+    run = tmp_path / "paper"
+    result = tinygan("train", "--dataset", "mnist-5k", "--paper", "--steps", "2", "--out", run,
+                     "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((run / "config.json").read_text())["pack"] == 1
+    clash = tinygan("train", "--dataset", "mnist-5k", "--paper", "--pack", "2", "--out",
+                    tmp_path / "x")
+    assert clash.returncode == 2 and "--paper means --pack 1; it cannot go with --pack 2" in clash.stderr
+    toy = tinygan("train", "--dataset", "ring", "--paper", "--out", tmp_path / "y")
+    assert toy.returncode == 2 and "not MNIST" in toy.stderr and not (tmp_path / "y").exists()

@@ -20,6 +20,7 @@ from tinygan.cli.runs import (RUN_FILES, build_experiment, data_dir_for, environ
                               other_data, read_config, save_figures, write_json)
 from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, TrainingInterrupted,
                          preset)
+from tinygan.gan.config import PAPER_EXACTLY
 from tinygan.gan.evaluation import evaluate
 from tinygan.gan.trainer import FREE_ON_RESUME
 
@@ -45,6 +46,9 @@ def add_parser(verbs):
     parser.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     parser.add_argument("--pack", type=int, help="PacGAN pack size (1 = off)")
     parser.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    parser.add_argument("--paper", action="store_true",
+                        help="MNIST: the 2014 paper's configuration exactly (the preset without "
+                             "its additions, i.e. --pack 1)")
     add_backend_option(parser)
     parser.add_argument("--out", type=Path, help="run folder (default: runs/DATASET-seedS)")
     parser.add_argument("--data-dir", help="folder with MNIST IDX files (default: $TINYGAN_DATA, "
@@ -116,6 +120,14 @@ def validate(args):
                            f", not read from a folder")
     typed = {field: getattr(args, option) for option, field in OVERRIDES.items()
              if getattr(args, option) is not None}
+    if args.paper:
+        if preset(args.dataset).model != "mnist_2014":
+            raise CommandError(f"--paper is the 2014 MNIST configuration; {args.dataset} is not MNIST")
+        clash = [f"{_option(f)} {typed[f]}" for f, v in PAPER_EXACTLY.items() if typed.get(f, v) != v]
+        if clash:
+            raise CommandError(f"--paper means {', '.join(f'{_option(f)} {v}' for f, v in PAPER_EXACTLY.items())}; "
+                               f"it cannot go with {', '.join(clash)}")
+        typed.update(PAPER_EXACTLY)
     seed = typed.get("seed", preset(args.dataset).seed)
     folder = args.out or Path("runs") / f"{args.dataset}-seed{seed}"
     check_writable_folder(folder, "--out")
