@@ -56,8 +56,7 @@ def run(args):
     samples = experiment.trainer.sample(experiment.config.eval_samples)
     metrics = evaluate(experiment, samples)
     if experiment.mnist is not None:          # judged by the cached tinygan classifier
-        metrics.update(experiment.data.judged(samples, args.data_dir, parzen=args.parzen,
-                                              progress=True))
+        metrics.update(experiment.data.judged(samples, parzen=args.parzen))
     metrics.update(kind=KIND, step=experiment.trainer.step, config=experiment.config.to_dict(),
                    environment=environment(), checkpoint=str(args.checkpoint),
                    data_source=experiment.data_source)

@@ -19,6 +19,7 @@ from tinygan.theory import histogram_jsd
 
 __all__ = ["ToyData", "ImageData", "data_kind", "IMAGE_DATASETS"]
 
+JUDGE_MIN_IMAGES = 1000      # the judging classifier trains on at least this many images
 IMAGE_DATASETS = MNIST_DATASETS      # full MNIST ("mnist") and the embedded "mnist-5k"
 
 
@@ -116,15 +117,19 @@ class ImageData:
                 "nearest_train_distance_samples": float(sample_distances.mean()),
                 "nearest_train_distance_test_images": float(test_distances.mean())}
 
-    def judged(self, samples, data_dir=None, parzen=False, progress=True):
+    def judged(self, samples, parzen=False, progress=True):
         """The measures a reader trusts, judged by the cached tinygan MNIST classifier
         (trained first if absent): class shares, classifier score, Fréchet distance,
         confident share and memorisation, each beside the real test images' value; with
         ``parzen`` also the paper's Parzen protocol (σ from 1,000 validation images, the
-        test mean ± standard error, 10,000 training images as the ceiling)."""
+        test mean ± standard error, 10,000 training images as the ceiling). The classifier
+        is cached in tinygan's data folder, never in a folder of the user's IDX files."""
         from tinygan.metrics.quality import evaluate_mnist_samples
-        judged = evaluate_mnist_samples(samples, self.mnist, data_dir, progress=progress,
-                                        parzen=parzen)
+        if len(self.mnist.train) < JUDGE_MIN_IMAGES:
+            return {"quality_skipped": f"{len(self.mnist.train)} training images are too few "
+                                       f"to train the judging classifier (it needs "
+                                       f"{JUDGE_MIN_IMAGES})"}
+        judged = evaluate_mnist_samples(samples, self.mnist, progress=progress, parzen=parzen)
         if "parzen" in judged:
             judged["paper_parzen"] = judged.pop("parzen")
         return judged
@@ -134,6 +139,8 @@ class ImageData:
         line = (f"Parzen log-likelihood {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} "
                 f"(σ = {p['sigma']:.3f}; real-data ceiling {p['ceiling_log_likelihood']:.1f}); "
                 f"digit classes with ≥5% of samples: {metrics['classes_covered']}/10")
+        if "quality_skipped" in metrics:
+            line += f"\nclassifier measures skipped: {metrics['quality_skipped']}"
         if "quality" in metrics:
             q, real = metrics["quality"], metrics["quality"]["real_test"]
             line += (f"\nclassifier score {q['classifier_score']:.2f} (real test images "
