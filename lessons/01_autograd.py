@@ -12,7 +12,8 @@
 # **Goals.** After this lesson you can
 # 1. say what a computation graph is and how `backward()` walks it,
 # 2. apply the chain rule by hand to a small graph and get the same numbers as tinygan,
-# 3. check any gradient with central finite differences (`tinygan.gradcheck`).
+# 3. check any gradient with central finite differences (`tinygan.gradcheck`),
+# 4. differentiate a gradient again (`tinygan.grad(..., create_graph=True)`).
 #
 # **Prerequisites.** Python and NumPy; the chain rule from calculus.
 #
@@ -111,6 +112,22 @@ axes.plot(grid.numpy()[::12], closed_form[::12], "k.", label="closed form")
 axes.legend()
 axes.set_xlabel("x")
 course.show(figure, "01_silu_derivative")
+
+# %% [markdown]
+# ## Gradients of gradients
+# Every gradient rule in tinygan's op table is itself written with Tensor ops, so with
+# `create_graph=True` the backward pass is recorded and can be differentiated again (as
+# `torch.autograd.grad`). For $f(x) = x\,\sigma(x)$: $f''(x) = \sigma(x)(1-\sigma(x))\,(2 + x(1 - 2\sigma(x)))$.
+# This is what a gradient penalty (WGAN-GP, lesson 10) needs: a loss built from a gradient.
+
+# %%
+x2 = tg.tensor(np.linspace(-4, 4, 9), requires_grad=True)
+(first,) = tg.grad((x2 * tg.sigmoid(x2)).sum(), x2, create_graph=True)   # f'(x), recorded
+(second,) = tg.grad(first.sum(), x2)                                      # f''(x)
+s2 = 1 / (1 + np.exp(-x2.numpy()))
+assert np.max(np.abs(second.numpy() - s2 * (1 - s2) * (2 + x2.numpy() * (1 - 2 * s2)))) < 1e-12
+print("f''(x) at", x2.numpy(), "=", second.numpy().round(4))
+assert tg.gradgradcheck(lambda a: (tg.tanh(a) @ a.T).log_sigmoid().sum(axis=0), A).passed
 
 # %% [markdown]
 # ## Exercises
