@@ -280,3 +280,75 @@ def test_flatten_and_unflatten_are_inverse_reshapes():
     assert flat.shape == (2, 12)
     np.testing.assert_array_equal(F.unflatten(flat, 1, (3, 2, 2)).numpy(), x.numpy())
     assert F.flatten(x).shape == (24,)          # torch.flatten's default start_dim = 0
+
+
+# ----- layers -----------------------------------------------------------------------------------
+
+def _copy_parameters(ours, theirs):
+    """PyTorch's parameters into ours (same names, same layouts), in float64."""
+    torch = _torch()
+    theirs.double()
+    for name, p in theirs.named_parameters():
+        getattr(ours, name).data = tg.tensor(p.detach().numpy().copy()).data
+
+
+LAYERS = [
+    ("Conv2d", (3, 4, 4), dict(stride=2, padding=1), (2, 3, 8, 8)),
+    ("Conv2d", (3, 2, (3, 2)), dict(dilation=2, bias=False), (2, 3, 9, 7)),
+    ("ConvTranspose2d", (3, 4, 4), dict(stride=2, padding=1), (2, 3, 7, 7)),
+    ("ConvTranspose2d", (3, 2, 3), dict(stride=2, output_padding=1, dilation=1), (2, 3, 4, 5)),
+    ("MaxPool2d", (2,), {}, (2, 3, 6, 6)),
+    ("AvgPool2d", (3,), dict(stride=2, padding=1), (2, 3, 7, 6)),
+    ("Flatten", (), {}, (2, 3, 2, 2)),
+    ("Unflatten", (1, (2, 3)), {}, (2, 6, 5)),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, shape", LAYERS)
+def test_layers_match_pytorch_with_copied_weights(name, args, kwargs, shape, host_rng):
+    torch = _torch()
+    theirs = getattr(torch.nn, name)(*args, **kwargs)
+    ours = getattr(tg.nn, name)(*args, **kwargs)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    for (_, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert a.shape == tuple(b.shape)
+    _copy_parameters(ours, theirs)
+    params = list(ours.parameters())
+    _compare(lambda x: ours(x), lambda x: theirs(x), [host_rng.normal(size=shape)], host_rng)
+    for a, (_, b) in zip(params, theirs.named_parameters()):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=0, atol=ATOL)
+
+
+def test_batchnorm2d_layer_matches_pytorch_in_training_and_evaluation(host_rng):
+    torch = _torch()
+    theirs, ours = torch.nn.BatchNorm2d(3).double(), tg.nn.BatchNorm2d(3, dtype="float64")
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(host_rng.normal(size=3)))
+        theirs.bias.copy_(torch.tensor(host_rng.normal(size=3)))
+    _copy_parameters(ours, theirs)
+    for step in range(3):
+        x = host_rng.normal(2.0, 3.0, size=(4, 3, 5, 5))
+        _compare(lambda x: ours(x), lambda x: theirs(x), [x], host_rng, atol=1e-9)
+    for buffer in ("running_mean", "running_var"):
+        np.testing.assert_allclose(tg.tensor(getattr(ours, buffer)).numpy(),
+                                   getattr(theirs, buffer).numpy(), rtol=0, atol=1e-12)
+    ours.eval(), theirs.eval()
+    _compare(lambda x: ours(x), lambda x: theirs(x), [host_rng.normal(size=(2, 3, 4, 4))],
+             host_rng, atol=1e-9)
+    assert {"running_mean", "running_var", "weight", "bias"} <= set(ours.state_dict())
+
+
+@pytest.mark.parametrize("name, weight_shape, fan_in", [
+    ("Conv2d", (8, 6, 3, 3), 6 * 9), ("ConvTranspose2d", (6, 8, 3, 3), 8 * 9)])
+def test_default_initialisation_is_pytorchs(name, weight_shape, fan_in):
+    """U(±1/√fan_in) for weight and bias, fan_in from the weight's second axis (PyTorch's
+    kaiming_uniform with a = √5). Over 432 draws: the largest |w| exceeds 0.95·bound
+    unless all miss (0.95^432 ≈ 2e-10), and the variance is bound²/3 within 20% (the
+    relative standard error of a uniform sample's variance is √(0.8/432) ≈ 4.3%)."""
+    layer = getattr(tg.nn, name)(6, 8, 3)
+    w = layer.weight.numpy()
+    assert w.shape == weight_shape and w.dtype == np.float32
+    bound = 1 / np.sqrt(fan_in)
+    assert 0.95 * bound < np.abs(w).max() <= bound
+    assert abs(w.var() / (bound ** 2 / 3) - 1) < 0.2
+    assert np.abs(layer.bias.numpy()).max() <= bound and layer.bias.shape == (8,)
