@@ -21,8 +21,9 @@ conv2d_weight(x, g)        conv_transpose2d(g, h)                  conv2d(x, h)
 
 (h is the gradient reaching conv2d_weight's output, a weight-shaped array.)
 """
+import weakref
+
 from tinygan.backend import get_array_module
-from tinygan.ops.reductions import mean, sum as reduce_sum
 from tinygan.ops.shape import reshape
 from tinygan.ops.table import OPS, Case
 from tinygan.tensor import Tensor, apply, array_of, as_tensor, entry_point, op
@@ -447,6 +448,69 @@ def unflatten(x, dim, sizes):
 
 # ----- batch normalisation ------------------------------------------------------------------
 
+CHANNEL_AXES = (0, 2, 3)
+
+
+def _channel_statistics(x):
+    """μ, x − μ and the biased σ² per channel over (N, H, W); the same arithmetic on
+    arrays and on Tensors (so the gradient rule below runs on either)."""
+    scale = 1.0 / (x.size // x.shape[1])
+    mu = x.sum(axis=CHANNEL_AXES, keepdims=True) * scale
+    centred = x - mu
+    return mu, centred, (centred * centred).sum(axis=CHANNEL_AXES, keepdims=True) * scale
+
+
+_SAVED = {}     # id(normalize2d's output array) -> its per-channel 1/√(σ² + ε)
+
+
+def _save(output, value):
+    """Keep ``value`` for the first-order backward of ``output`` while that array lives."""
+    try:
+        weakref.finalize(output, _SAVED.pop, id(output), None)
+    except TypeError:                   # an array type without weak references: recompute
+        return
+    _SAVED[id(output)] = value
+
+
+def _normalize_grad(g, y, x, eps, running_mean, running_var, momentum):
+    """(g − mean(g) − x̂·mean(g·x̂)) / √(σ² + ε), with x̂ = y. A recorded pass recomputes σ²
+    from x with ops (so the rule has the right gradient, second order); a first-order
+    pass on arrays reuses the forward's 1/√(σ² + ε) — the same bits, the same arithmetic."""
+    inv = None if isinstance(y, Tensor) else _SAVED.get(id(y))
+    if inv is None:
+        inv = (_channel_statistics(x)[2] + eps) ** -0.5
+    scale = 1.0 / (x.size // x.shape[1])
+    mean_g = g.sum(axis=CHANNEL_AXES, keepdims=True) * scale
+    mean_gy = (g * y).sum(axis=CHANNEL_AXES, keepdims=True) * scale
+    if isinstance(g, Tensor):
+        return (g - mean_g - y * mean_gy) * inv
+    out = g - mean_g                    # the same operations in place, on arrays
+    out -= y * mean_gy
+    out *= inv
+    return out
+
+
+@op(grads=(_normalize_grad,), public=False, arrays=True,
+    cases=(Case(((4, 3, 2, 2),), call=lambda x: normalize2d(x, 1e-5, None, None, 0.1)),))
+def normalize2d(x, eps, running_mean, running_var, momentum):
+    """x̂ = (x − μ)/√(σ² + ε) per channel, μ, σ² over (N, H, W);  ∂L/∂x = (g − mean(g) −
+    x̂·mean(g·x̂))/√(σ² + ε). Moves the running estimates (arrays, or None) in place."""
+    count = x.size // x.shape[1]
+    if count < 2:
+        raise ValueError("batch_norm2d in training mode needs more than one value per "
+                         "channel (N·H·W ≥ 2)")
+    mu, centred, sigma2 = _channel_statistics(x)
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mu.reshape(-1)
+        running_var *= 1 - momentum
+        running_var += (momentum * count / (count - 1)) * sigma2.reshape(-1)
+    inv = (sigma2 + eps) ** -0.5
+    centred *= inv
+    _save(centred, inv)
+    return centred
+
+
 def _per_channel(value):
     return reshape(as_tensor(value), 1, -1, 1, 1)
 
@@ -459,29 +523,17 @@ def _per_channel(value):
 def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=False,
                  momentum=0.1, eps=1e-5):
     """y = (x − μ)/√(σ² + ε) · γ + β per channel, μ, σ² over (N, H, W) (Ioffe & Szegedy
-    2015);  from the ops (gradients flow through the batch statistics in training).
+    2015);  from normalize2d, mul and add (in training the gradient flows through μ, σ²).
 
     In training the running estimates (arrays) move in place by ``momentum``, with the
     unbiased variance (as PyTorch); in evaluation they are used as μ and σ².
     """
     x = as_tensor(x)
-    axes = (0, 2, 3)
     if training:
-        count = x.size // x.shape[1]
-        if count < 2:
-            raise ValueError("batch_norm2d in training mode needs more than one value per "
-                             "channel (N·H·W ≥ 2)")
-        mu = mean(x, axes, keepdims=True)
-        centred = x - mu
-        sigma2 = reduce_sum(centred * centred, axes, keepdims=True) * (1.0 / count)
-        running_mean *= 1 - momentum
-        running_mean += momentum * mu.data.reshape(-1)
-        running_var *= 1 - momentum
-        running_var += (momentum * count / (count - 1)) * sigma2.data.reshape(-1)
+        out = normalize2d(x, eps, running_mean, running_var, momentum)
     else:
         centred = x - _per_channel(running_mean.astype(x.dtype, copy=False))
-        sigma2 = _per_channel(running_var.astype(x.dtype, copy=False))
-    out = centred * (sigma2 + eps) ** -0.5
+        out = centred * (_per_channel(running_var.astype(x.dtype, copy=False)) + eps) ** -0.5
     if weight is not None:
         out = out * _per_channel(weight)
     if bias is not None:
