@@ -26,7 +26,7 @@ import weakref
 from tinygan.backend import get_array_module
 from tinygan.ops.shape import reshape
 from tinygan.ops.table import OPS, Case
-from tinygan.tensor import Tensor, apply, array_of, as_tensor, entry_point, op
+from tinygan.tensor import Tensor, apply, array_of, as_tensor, entry_point, is_grad_enabled, op
 
 __all__ = ["conv2d", "conv_transpose2d", "avg_pool2d", "max_pool2d", "flatten", "unflatten",
            "batch_norm2d"]
@@ -66,6 +66,20 @@ def _fitting_output_padding(size, out_size, kernel, stride, padding, dilation):
     """The output_padding with which conv_transpose2d maps ``out_size`` back to ``size``."""
     zero = transposed_output_size(out_size, kernel, stride, padding, (0, 0), dilation)
     return tuple(n - m for n, m in zip(size, zero))
+
+
+# ----- values kept from a forward for its first-order backward ----------------------------
+
+_SAVED = {}     # id(an op's output array) -> what its first-order backward reuses
+
+
+def _save(output, value):
+    """Keep ``value`` for the first-order backward of ``output`` while that array lives."""
+    try:
+        weakref.finalize(output, _SAVED.pop, id(output), None)
+    except TypeError:                   # an array type without weak references: recompute
+        return
+    _SAVED[id(output)] = value
 
 
 # ----- im2col and col2im on arrays ------------------------------------------------------------
@@ -110,18 +124,35 @@ def _offset(a, b, stride, dilation, count):
             slice(b * dilation[1], b * dilation[1] + (count[1] - 1) * stride[1] + 1, stride[1]))
 
 
-def _col2im(cols, size, stride, padding, dilation):
-    """The adjoint of ``_im2col``: cols (N, H', W', kH, kW, C) summed into the padded
-    image, one strided slice per kernel offset (no scatter), cropped to ``size``;
-    returned as an NCHW view of channels-last memory."""
-    xp = get_array_module(cols)
-    n, h, w, kh, kw, c = cols.shape
-    rows = max((h - 1) * stride[0] + (kh - 1) * dilation[0] + 1, padding[0] + size[0])
-    columns = max((w - 1) * stride[1] + (kw - 1) * dilation[1] + 1, padding[1] + size[1])
-    image = xp.zeros((n, rows, columns, c), dtype=cols.dtype)
+def _col2im(rows, weight, in_size, size, stride, padding, dilation):
+    """The transposed convolution's sum: for each kernel offset (a, b), the product
+    rows @ w[:, :, a, b] (rows: the (N·H·W, in) channels-last input) is added into the
+    strided slice of the padded channels-last image it lands on — no scatter; cropped to
+    ``size`` and returned as an NCHW view of channels-last memory.
+
+    With many output channels each offset's product is made just before it is added, in
+    one reused buffer (it is still in cache); with few, one product makes all of them
+    (the matrix (N·H·W, kH·kW·out) is small, and many thin products would be slow)."""
+    xp = get_array_module(rows)
+    (h, w), (kh, kw), c = in_size, weight.shape[2:], weight.shape[1]
+    n = rows.shape[0] // (h * w)
+    image = xp.zeros((n, max((h - 1) * stride[0] + (kh - 1) * dilation[0] + 1, padding[0] + size[0]),
+                      max((w - 1) * stride[1] + (kw - 1) * dilation[1] + 1, padding[1] + size[1]),
+                      c), dtype=rows.dtype)
+    per_offset = c >= 32 and h * w > 1
+    if per_offset:
+        taps = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))       # (kH, kW, in, out)
+        block = xp.empty((rows.shape[0], c), dtype=rows.dtype)
+    else:
+        cols = (rows @ _weight_matrix(weight)).reshape(n, h, w, kh, kw, c)
     for a in range(kh):
         for b in range(kw):
-            image[(slice(None),) + _offset(a, b, stride, dilation, (h, w))] += cols[:, :, :, a, b]
+            if per_offset:
+                xp.matmul(rows, taps[a, b], out=block)
+                part = block.reshape(n, h, w, c)
+            else:
+                part = cols[:, :, :, a, b]
+            image[(slice(None),) + _offset(a, b, stride, dilation, (h, w))] += part
     crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
     return crop.transpose(0, 3, 1, 2)
 
@@ -170,7 +201,10 @@ def _conv2d(x, weight, stride, padding, dilation):
                          f"the padded input {x.shape[2:]} (padding {padding})")
     cols = _im2col(x, kernel, stride, padding, dilation, out_size)
     out = cols @ _weight_matrix(weight).T                            # (N·Ho·Wo, O)
-    return out.reshape(x.shape[0], *out_size, weight.shape[0]).transpose(0, 3, 1, 2)
+    out = out.reshape(x.shape[0], *out_size, weight.shape[0]).transpose(0, 3, 1, 2)
+    if is_grad_enabled():
+        _save(out, cols)                           # the weight gradient needs them again
+    return out
 
 
 def _conv2d_grad_x(g, y, x, weight, stride, padding, dilation):
@@ -178,8 +212,9 @@ def _conv2d_grad_x(g, y, x, weight, stride, padding, dilation):
 
 
 def _conv2d_grad_weight(g, y, x, weight, stride, padding, dilation):
+    columns = None if isinstance(y, Tensor) else _SAVED.get(id(y))      # first order: reuse
     return _run("conv2d_weight", x, g, kernel_size=weight.shape[2:], stride=stride,
-                padding=padding, dilation=dilation)
+                padding=padding, dilation=dilation, columns=columns)
 
 
 def _example(*shape, seed=6):
@@ -231,9 +266,7 @@ def _conv_transpose2d(x, weight, stride, padding, output_padding, dilation):
     if min(size) < 1:
         raise ValueError(f"conv_transpose2d: the padding {padding} leaves no output")
     rows = _channels_last(x).reshape(n * h * w, x.shape[1])
-    cols = rows @ _weight_matrix(weight)                       # (N·H·W, kH·kW·out)
-    return _col2im(cols.reshape(n, h, w, *kernel, weight.shape[1]), size, stride, padding,
-                   dilation)
+    return _col2im(rows, weight, (h, w), size, stride, padding, dilation)
 
 
 def _transposed_grad_x(g, y, x, weight, stride, padding, output_padding, dilation):
@@ -270,11 +303,11 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     return out if bias is None else out + reshape(bias, 1, -1, 1, 1)
 
 
-def _weight_grad_x(h, y, x, g, kernel_size, stride, padding, dilation):
+def _weight_grad_x(h, y, x, g, kernel_size, stride, padding, dilation, columns=None):
     return _to_size(g, h, x.shape[2:], stride, padding, dilation)
 
 
-def _weight_grad_g(h, y, x, g, kernel_size, stride, padding, dilation):
+def _weight_grad_g(h, y, x, g, kernel_size, stride, padding, dilation, columns=None):
     return _run("conv2d", x, h, stride=stride, padding=padding, dilation=dilation)
 
 
@@ -286,12 +319,15 @@ def _weight_grad_g(h, y, x, g, kernel_size, stride, padding, dilation):
                 call=lambda x, g: conv2d_weight(x, g, kernel_size=(2, 2), stride=(2, 2),
                                                 padding=(1, 1), dilation=(1, 1)),
                 label="stride 2 padding 1")))
-def conv2d_weight(x, g, kernel_size, stride, padding, dilation):
+def conv2d_weight(x, g, kernel_size, stride, padding, dilation, columns=None):
     """y[o, c, a, b] = Σ_{n,i,j} g[n, o, i, j] · x[n, c, i·s + a·d − p, j·s + b·d − p]
     (conv2d's weight gradient: the correlation of x and g);  ∂L/∂x = conv_transpose2d(g, h),
-    ∂L/∂g = conv2d(x, h) for the gradient h reaching y."""
+    ∂L/∂g = conv2d(x, h) for the gradient h reaching y.
+
+    ``columns``: x's im2col matrix when conv2d's forward kept it (else it is rebuilt)."""
     out_size = g.shape[2:]
-    cols = _im2col(x, kernel_size, stride, padding, dilation, out_size)
+    cols = _im2col(x, kernel_size, stride, padding, dilation, out_size) if columns is None \
+        else columns
     rows = _channels_last(g).reshape(-1, g.shape[1])                    # (N·Ho·Wo, O)
     grad = (rows.T @ cols).reshape(g.shape[1], *kernel_size, x.shape[1])
     return get_array_module(x).ascontiguousarray(grad.transpose(0, 3, 1, 2))
@@ -458,18 +494,6 @@ def _channel_statistics(x):
     mu = x.sum(axis=CHANNEL_AXES, keepdims=True) * scale
     centred = x - mu
     return mu, centred, (centred * centred).sum(axis=CHANNEL_AXES, keepdims=True) * scale
-
-
-_SAVED = {}     # id(normalize2d's output array) -> its per-channel 1/√(σ² + ε)
-
-
-def _save(output, value):
-    """Keep ``value`` for the first-order backward of ``output`` while that array lives."""
-    try:
-        weakref.finalize(output, _SAVED.pop, id(output), None)
-    except TypeError:                   # an array type without weak references: recompute
-        return
-    _SAVED[id(output)] = value
 
 
 def _normalize_grad(g, y, x, eps, running_mean, running_var, momentum):
