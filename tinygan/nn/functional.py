@@ -4,13 +4,13 @@ from tinygan import backend
 from tinygan.backend import get_array_module
 from tinygan.ops import (leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh,  # noqa: F401
                          exp, log, sqrt)
-from tinygan.ops.conv import (avg_pool2d, batch_norm2d, conv2d, conv_transpose2d,  # noqa: F401
-                              flatten, max_pool2d, unflatten)
 from tinygan.ops.layers import masked_scale, maxout as _maxout
 from tinygan.ops.reductions import max as reduce_max, sum as reduce_sum, mean, var
 from tinygan.tensor import Tensor, as_tensor
 from tinygan.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                                discriminator_loss, generator_loss)
+from tinygan.ops.conv import (avg_pool2d, batch_norm2d, conv2d, conv_transpose2d,  # noqa: F401
+                              flatten, max_pool2d, unflatten)
 
 __all__ = ["linear", "maxout", "dropout", "batch_norm", "log_softmax", "softmax", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid",
