@@ -51,8 +51,9 @@ def dcgan_init_(module, std=0.02):
     return module
 
 
-def dcgan_generator(noise_dim=100, width=64, unit=True):
-    """G: z ~ N(0, I) → a flat 28×28 image; ``width`` channels at 14×14, 2·width at 7×7."""
+def dcgan_generator(noise_dim=100, width=64, unit=True, noise="gaussian"):
+    """G: z → a flat 28×28 image; ``width`` channels at 14×14, 2·width at 7×7; z ~ N(0, I)
+    as in the paper (``noise="uniform"``: U(−1, 1)^d)."""
     layers = [nn.Unflatten(1, (noise_dim, 1, 1)),
               nn.ConvTranspose2d(noise_dim, 2 * width, 7, bias=False),            # 7×7
               nn.BatchNorm2d(2 * width), nn.ReLU(),
@@ -62,7 +63,7 @@ def dcgan_generator(noise_dim=100, width=64, unit=True):
               nn.Flatten()]
     if unit:
         layers.append(_Affine(0.5, 0.5))
-    return Generator(dcgan_init_(nn.Sequential(*layers)), noise_dim, noise="gaussian")
+    return Generator(dcgan_init_(nn.Sequential(*layers)), noise_dim, noise)
 
 
 def dcgan_discriminator(width=64, unit=True):

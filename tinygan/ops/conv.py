@@ -124,11 +124,12 @@ def _offset(a, b, stride, dilation, count):
             slice(b * dilation[1], b * dilation[1] + (count[1] - 1) * stride[1] + 1, stride[1]))
 
 
-def _col2im(rows, weight, in_size, size, stride, padding, dilation):
+def _col2im(rows, weight, in_size, size, stride, padding, dilation, bias=None):
     """The transposed convolution's sum: for each kernel offset (a, b), the product
     rows @ w[:, :, a, b] (rows: the (N·H·W, in) channels-last input) is added into the
-    strided slice of the padded channels-last image it lands on — no scatter; cropped to
-    ``size`` and returned as an NCHW view of channels-last memory.
+    strided slice of the padded channels-last image it lands on — no scatter — starting
+    from the bias, if any; cropped to ``size`` and returned as an NCHW view of
+    channels-last memory.
 
     With many output channels each offset's product is made just before it is added, in
     one reused buffer (it is still in cache); with few, one product makes all of them
@@ -136,9 +137,11 @@ def _col2im(rows, weight, in_size, size, stride, padding, dilation):
     xp = get_array_module(rows)
     (h, w), (kh, kw), c = in_size, weight.shape[2:], weight.shape[1]
     n = rows.shape[0] // (h * w)
-    image = xp.zeros((n, max((h - 1) * stride[0] + (kh - 1) * dilation[0] + 1, padding[0] + size[0]),
+    image = (xp.zeros if bias is None else xp.empty)((n, max((h - 1) * stride[0] + (kh - 1) * dilation[0] + 1, padding[0] + size[0]),
                       max((w - 1) * stride[1] + (kw - 1) * dilation[1] + 1, padding[1] + size[1]),
                       c), dtype=rows.dtype)
+    if bias is not None:
+        image[...] = bias                     # every output pixel starts at its bias
     per_offset = c >= 32 and h * w > 1
     if per_offset:
         taps = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))       # (kH, kW, in, out)
@@ -189,11 +192,18 @@ def _check_channels(name, x, weight, axis):
                          f"{weight.shape} expects {weight.shape[axis]}")
 
 
-def _conv2d(x, weight, stride, padding, dilation):
-    """y[n, o, i, j] = Σ_{c,a,b} x[n, c, i·s + a·d − p, j·s + b·d − p] · w[o, c, a, b]
-    (cross-correlation, as PyTorch);  ∂L/∂x = conv_transpose2d(g, w),
-    ∂L/∂w = conv2d_weight(x, g)."""
+def _check_bias(name, bias, channels):
+    if bias is not None and bias.shape != (channels,):
+        raise ValueError(f"{name}: the bias must have shape ({channels},), one per output "
+                         f"channel, got {bias.shape}")
+
+
+def _conv2d(x, weight, bias=None, *, stride, padding, dilation):
+    """y[n, o, i, j] = Σ_{c,a,b} x[n, c, i·s + a·d − p, j·s + b·d − p] · w[o, c, a, b] + b[o]
+    (cross-correlation, as PyTorch; the bias is optional);  ∂L/∂x = conv_transpose2d(g, w),
+    ∂L/∂w = conv2d_weight(x, g), ∂L/∂b = Σ_{n,i,j} g."""
     _check_channels("conv2d", x, weight, 1)
+    _check_bias("conv2d", bias, weight.shape[0])
     kernel = weight.shape[2:]
     out_size = conv_output_size(x.shape[2:], kernel, stride, padding, dilation)
     if min(out_size) < 1:
@@ -201,17 +211,23 @@ def _conv2d(x, weight, stride, padding, dilation):
                          f"the padded input {x.shape[2:]} (padding {padding})")
     cols = _im2col(x, kernel, stride, padding, dilation, out_size)
     out = cols @ _weight_matrix(weight).T                            # (N·Ho·Wo, O)
+    if bias is not None:
+        out += bias
     out = out.reshape(x.shape[0], *out_size, weight.shape[0]).transpose(0, 3, 1, 2)
     if is_grad_enabled():
         _save(out, cols)                           # the weight gradient needs them again
     return out
 
 
-def _conv2d_grad_x(g, y, x, weight, stride, padding, dilation):
+def _bias_grad(g, y, x, weight, bias, **params):
+    return g.sum(axis=(0, 2, 3))
+
+
+def _conv2d_grad_x(g, y, x, weight, bias=None, *, stride, padding, dilation):
     return _to_size(g, weight, x.shape[2:], stride, padding, dilation)
 
 
-def _conv2d_grad_weight(g, y, x, weight, stride, padding, dilation):
+def _conv2d_grad_weight(g, y, x, weight, bias=None, *, stride, padding, dilation):
     columns = None if isinstance(y, Tensor) else _SAVED.get(id(y))      # first order: reuse
     return _run("conv2d_weight", x, g, kernel_size=weight.shape[2:], stride=stride,
                 padding=padding, dilation=dilation, columns=columns)
@@ -222,7 +238,7 @@ def _example(*shape, seed=6):
     return backend.asarray(backend.host.random.default_rng(seed).uniform(-1, 1, shape))
 
 
-op(grads=(_conv2d_grad_x, _conv2d_grad_weight), name="conv2d", arrays=True,
+op(grads=(_conv2d_grad_x, _conv2d_grad_weight, _bias_grad), name="conv2d", arrays=True,
    cases=(Case(((2, 2, 5, 4), (3, 2, 3, 2)), label="plain"),
           Case(((2, 2, 6, 5), (3, 2, 3, 3)), call=lambda x, w: conv2d(x, w, stride=2, padding=1),
                label="stride 2 padding 1"),
@@ -239,8 +255,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (cross-correlation, as PyTorch; weight (out, in, kH, kW));  ∂L/∂x = conv_transpose2d(g, w),
     ∂L/∂w = conv2d_weight(x, g), ∂L/∂b = Σ_{n,i,j} g."""
     params = _conv_params("conv2d", stride, padding, dilation, groups)
-    out = apply(OPS["conv2d"], (x, weight), params)
-    return out if bias is None else out + reshape(bias, 1, -1, 1, 1)
+    return apply(OPS["conv2d"], (x, weight) if bias is None else (x, weight, bias), params)
 
 
 def _conv_params(name, stride, padding, dilation, groups):
@@ -252,11 +267,12 @@ def _conv_params(name, stride, padding, dilation, groups):
     return params
 
 
-def _conv_transpose2d(x, weight, stride, padding, output_padding, dilation):
-    """y = the adjoint of conv2d with the same weight (in, out, kH, kW): each input pixel
-    adds x[n, c, i, j] · w[c, :, :, :] to the output at (i·s − p, j·s − p);
-    ∂L/∂x = conv2d(g, w), ∂L/∂w = conv2d_weight(g, x)."""
+def _conv_transpose2d(x, weight, bias=None, *, stride, padding, output_padding, dilation):
+    """y = the adjoint of conv2d with the same weight (in, out, kH, kW), plus b[o]: each
+    input pixel adds x[n, c, i, j] · w[c, :, :, :] to the output at (i·s − p, j·s − p);
+    ∂L/∂x = conv2d(g, w), ∂L/∂w = conv2d_weight(g, x), ∂L/∂b = Σ_{n,i,j} g."""
     _check_channels("conv_transpose2d", x, weight, 0)
+    _check_bias("conv_transpose2d", bias, weight.shape[1])
     if any(q >= max(s, d) for q, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
                          f"than the stride {stride} or the dilation {dilation}")
@@ -266,19 +282,21 @@ def _conv_transpose2d(x, weight, stride, padding, output_padding, dilation):
     if min(size) < 1:
         raise ValueError(f"conv_transpose2d: the padding {padding} leaves no output")
     rows = _channels_last(x).reshape(n * h * w, x.shape[1])
-    return _col2im(rows, weight, (h, w), size, stride, padding, dilation)
+    return _col2im(rows, weight, (h, w), size, stride, padding, dilation, bias)
 
 
-def _transposed_grad_x(g, y, x, weight, stride, padding, output_padding, dilation):
+def _transposed_grad_x(g, y, x, weight, bias=None, *, stride, padding, output_padding, dilation):
     return _run("conv2d", g, weight, stride=stride, padding=padding, dilation=dilation)
 
 
-def _transposed_grad_weight(g, y, x, weight, stride, padding, output_padding, dilation):
+def _transposed_grad_weight(g, y, x, weight, bias=None, *, stride, padding, output_padding,
+                            dilation):
     return _run("conv2d_weight", g, x, kernel_size=weight.shape[2:], stride=stride,
                 padding=padding, dilation=dilation)
 
 
-op(grads=(_transposed_grad_x, _transposed_grad_weight), name="conv_transpose2d", arrays=True,
+op(grads=(_transposed_grad_x, _transposed_grad_weight, _bias_grad), name="conv_transpose2d",
+   arrays=True,
    cases=(Case(((2, 3, 3, 2), (3, 2, 2, 3)), label="plain"),
           Case(((2, 2, 3, 3), (2, 2, 3, 3)),
                call=lambda x, w: conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
@@ -299,8 +317,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     ∂L/∂w = conv2d_weight(g, x), ∂L/∂b = Σ_{n,i,j} g."""
     params = _conv_params("conv_transpose2d", stride, padding, dilation, groups)
     params["output_padding"] = _pair(output_padding, "output_padding")
-    out = apply(OPS["conv_transpose2d"], (x, weight), params)
-    return out if bias is None else out + reshape(bias, 1, -1, 1, 1)
+    return apply(OPS["conv_transpose2d"], (x, weight) if bias is None else (x, weight, bias),
+                 params)
 
 
 def _weight_grad_x(h, y, x, g, kernel_size, stride, padding, dilation, columns=None):
