@@ -9,11 +9,14 @@ from tinygan.ops.reductions import max as reduce_max, sum as reduce_sum, mean, v
 from tinygan.tensor import Tensor, as_tensor
 from tinygan.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                                discriminator_loss, generator_loss)
+from tinygan.ops.conv import (avg_pool2d, batch_norm2d, conv2d, conv_transpose2d,  # noqa: F401
+                              flatten, max_pool2d, unflatten)
 
 __all__ = ["linear", "maxout", "dropout", "batch_norm", "log_softmax", "softmax", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "log_sigmoid",
            "binary_cross_entropy_with_logits", "binary_cross_entropy", "cross_entropy",
-           "discriminator_loss", "generator_loss"]
+           "discriminator_loss", "generator_loss", "conv2d", "conv_transpose2d", "avg_pool2d",
+           "max_pool2d", "flatten", "unflatten", "batch_norm2d"]
 
 
 def linear(x, weight, bias=None):

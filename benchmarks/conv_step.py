@@ -1,0 +1,241 @@
+"""How fast are tinygan's convolutions? Each DCGAN layer (forward + backward, batch 64) and
+one whole DCGAN iteration, beside PyTorch CPU eager and the "GEMM floor".
+
+    python benchmarks/conv_step.py --threads 1          # about 3 minutes
+    python benchmarks/conv_step.py --quick --only D2 iteration
+
+Every contender runs in its own process through harness.py (same threads, interleaved
+repeats, untimed warm-up). The layers are those of ``tinygan.gan.dcgan`` (28×28 digits,
+width 64). A layer's step is y = layer(x) then y.backward(r) for a fixed r, with x
+requiring a gradient except where the DCGAN's input does not (z for G1, the data for D1).
+The iteration is one D step (real and fake batches, BCE from logits, Adam 2e-4, β₁ = 0.5)
+and one G step (non-saturating), m = 64. The GEMM floor runs only the matrix products
+im2col needs for the same work, on preallocated operands: forward (N·Ho·Wo, C·k²) @
+(C·k², O), input gradient (N·Ho·Wo, O) @ (O, C·k²), weight gradient (O, N·Ho·Wo) @
+(N·Ho·Wo, C·k²) (a transposed convolution swaps the roles). PyTorch uses oneDNN's direct
+convolutions, not im2col. Writes benchmarks/results/conv_step-<time>.json.
+"""
+import argparse
+import datetime
+import json
+import os
+from pathlib import Path
+
+from harness import Contender, Unavailable, git_commit, machine, run_group
+from reference_numpy import GemmFloor, flops
+
+HERE = Path(__file__).resolve()
+M = 64
+# name: (kind, in_channels, out_channels, kernel, stride, padding, bias, input size, input grad)
+LAYERS = {
+    "G1": ("ConvTranspose2d", 100, 128, 7, 1, 0, False, 1, False),
+    "G2": ("ConvTranspose2d", 128, 64, 4, 2, 1, False, 7, True),
+    "G3": ("ConvTranspose2d", 64, 1, 4, 2, 1, True, 14, True),
+    "D1": ("Conv2d", 1, 64, 4, 2, 1, True, 28, False),
+    "D2": ("Conv2d", 64, 128, 4, 2, 1, False, 14, True),
+    "D3": ("Conv2d", 128, 1, 7, 1, 0, True, 7, True),
+    "BN": ("BatchNorm2d", 128, 128, 0, 0, 0, True, 7, True),
+}
+
+
+def layer_gemms(name, m=M, input_grad=None):
+    """(rows, inner, cols) of the products one forward + backward of layer ``name`` needs
+    (``input_grad`` overrides whether the input's gradient is computed)."""
+    kind, cin, cout, k, s, p, _, size, needed = LAYERS[name]
+    input_grad = needed if input_grad is None else input_grad
+    if kind == "BatchNorm2d":
+        return []
+    if kind == "Conv2d":
+        out = (size + 2 * p - k) // s + 1
+        rows, patch, channels = m * out * out, cin * k * k, cout
+    else:                                    # transposed: the roles of input and output swap
+        rows, patch, channels = m * size * size, cout * k * k, cin
+    forward = (rows, patch, channels) if kind == "Conv2d" else (rows, channels, patch)
+    shapes = [forward, (channels, rows, patch)]                  # and the weight gradient
+    if input_grad:
+        shapes.append((rows, channels, patch) if kind == "Conv2d" else (rows, patch, channels))
+    return shapes
+
+
+def dcgan_gemms(m=M):
+    """The products of one iteration: D on real and fake (weights, D2's input gradient),
+    then G's forward and the G step's backward through D and G."""
+    d_pass = lambda to_input: (layer_gemms("D1", m, to_input) + layer_gemms("D2", m)
+                               + layer_gemms("D3", m))
+    g_pass = layer_gemms("G1", m) + layer_gemms("G2", m) + layer_gemms("G3", m)
+    return g_pass + d_pass(False) + d_pass(False) + d_pass(True)
+
+
+# ----- contenders (each runs in its own worker process) --------------------------------------
+def tinygan_layer(name):
+    import numpy as np
+    import tinygan as tg
+    from tinygan import nn
+    kind, cin, cout, k, s, p, bias, size, input_grad = LAYERS[name]
+    tg.manual_seed(0)
+    layer = nn.BatchNorm2d(cin) if kind == "BatchNorm2d" else \
+        getattr(nn, kind)(cin, cout, k, s, p, bias=bias)
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((M, cin, size, size), dtype=np.float32),
+                  requires_grad=input_grad)
+    r = tg.tensor(rng.standard_normal(layer(x).shape, dtype=np.float32))
+
+    def step():
+        layer(x).backward(r)
+    return step
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise Unavailable("PyTorch not installed (pip install -e '.[bench]')") from None
+    return torch
+
+
+def torch_layer(name):
+    torch = _torch()
+    kind, cin, cout, k, s, p, bias, size, input_grad = LAYERS[name]
+    torch.manual_seed(0)
+    layer = torch.nn.BatchNorm2d(cin) if kind == "BatchNorm2d" else \
+        getattr(torch.nn, kind)(cin, cout, k, s, p, bias=bias)
+    x = torch.randn(M, cin, size, size, requires_grad=input_grad)
+    r = torch.randn(layer(x).shape)
+
+    def step():
+        layer(x).backward(r)
+    return step
+
+
+def gemm_floor(name):
+    return GemmFloor(dcgan_gemms() if name == "iteration" else layer_gemms(name)).step
+
+
+def tinygan_dcgan():
+    import numpy as np
+    import tinygan as tg
+    import tinygan.nn.functional as F
+    from tinygan import optim
+    from tinygan.gan.dcgan import dcgan_discriminator, dcgan_generator
+    tg.manual_seed(0)
+    G, D = dcgan_generator(), dcgan_discriminator()
+    adam = dict(lr=2e-4, betas=(0.5, 0.999))
+    opt_g, opt_d = optim.Adam(G.parameters(), **adam), optim.Adam(D.parameters(), **adam)
+    real = tg.tensor(np.random.default_rng(0).random((M, 784), dtype=np.float32))
+
+    def step():
+        fake = G.sample(M)
+        loss_d = F.discriminator_loss(D(real), D(fake.detach()))
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        loss_g = F.generator_loss(D(fake))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+    return step
+
+
+def torch_dcgan():
+    """The same networks, losses and optimiser in PyTorch (weights from its own init:
+    the timing does not depend on them)."""
+    torch = _torch()
+    nn = torch.nn
+
+    class Affine(nn.Module):
+        def __init__(self, scale, shift):
+            super().__init__()
+            self.scale, self.shift = scale, shift
+
+        def forward(self, x):
+            return x * self.scale + self.shift
+
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Unflatten(1, (100, 1, 1)), nn.ConvTranspose2d(100, 128, 7, bias=False),
+                      nn.BatchNorm2d(128), nn.ReLU(),
+                      nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64),
+                      nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(), nn.Flatten(),
+                      Affine(0.5, 0.5))
+    D = nn.Sequential(Affine(2.0, -1.0), nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 64, 4, 2, 1),
+                      nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1, bias=False),
+                      nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Conv2d(128, 1, 7), nn.Flatten())
+    opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    real = torch.rand(M, 784)
+    bce = nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        fake = G(torch.randn(M, 100))
+        real_logits, fake_logits = D(real), D(fake.detach())
+        loss_d = (bce(real_logits, torch.ones_like(real_logits))
+                  + bce(fake_logits, torch.zeros_like(fake_logits)))
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        fake_logits = D(fake)
+        loss_g = bce(fake_logits, torch.ones_like(fake_logits))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+    return step
+
+
+# ----- the run ----------------------------------------------------------------------------------
+def contenders(case):
+    me = str(HERE)
+    if case == "iteration":
+        return [Contender("tinygan", me, "tinygan_dcgan", {}, ("tinygan",)),
+                Contender("GEMM floor", me, "gemm_floor", {"name": case}, ("numpy",)),
+                Contender("PyTorch CPU", me, "torch_dcgan", {}, ("numpy", "torch"))]
+    group = [Contender("tinygan", me, "tinygan_layer", {"name": case}, ("tinygan",)),
+             Contender("PyTorch CPU", me, "torch_layer", {"name": case}, ("numpy", "torch"))]
+    if layer_gemms(case):
+        group.insert(1, Contender("GEMM floor", me, "gemm_floor", {"name": case}, ("numpy",)))
+    return group
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--quick", action="store_true", help="3 repeats of about 0.2 s")
+    parser.add_argument("--only", nargs="+", metavar="CASE", help=f"of {list(LAYERS)} iteration")
+    parser.add_argument("--out", type=Path, default=HERE.parent / "results")
+    args = parser.parse_args()
+    repeats, seconds = (3, 0.2) if args.quick else (7, 0.5)
+    host = machine()
+    record = {"threads": args.threads, "repeats": repeats, "groups": {},
+              "environment": {**host, "load_before": host.pop("load_average"),
+                              "tinygan_commit": git_commit(HERE.parent)}}
+    rows = []
+    for case in args.only or [*LAYERS, "iteration"]:
+        group = run_group(contenders(case), repeats=repeats, threads=args.threads,
+                          target_seconds=seconds, unthrottle=True)
+        group["load_before"] = os.getloadavg()
+        record["groups"][case] = group
+        reports = group["contenders"]
+        work = flops(dcgan_gemms() if case == "iteration" else layer_gemms(case))
+        ms = {name: r.get("median") for name, r in reports.items() if r["status"] == "ok"}
+        ratio = lambda a, b: f"{ms[a] / ms[b]:.2f}" if a in ms and b in ms else "–"
+        rows.append([case, f"{work / 1e9:.3f}",
+                     *(f"{ms[n]:.2f}" if n in ms else reports.get(n, {}).get("status", "–")
+                       for n in ("tinygan", "PyTorch CPU", "GEMM floor")),
+                     ratio("tinygan", "PyTorch CPU"), ratio("tinygan", "GEMM floor"),
+                     ratio("PyTorch CPU", "GEMM floor")])
+        print("  " + "  ".join(rows[-1]), flush=True)
+    record["environment"]["load_after"] = os.getloadavg()
+    header = ["case", "GFLOP", "tinygan ms", "PyTorch ms", "GEMM floor ms", "× PyTorch",
+              "× floor", "PyTorch × floor"]
+    print(f"\nmedian ms of {repeats} interleaved repeats, batch {M}, {args.threads} thread(s); "
+          f"load average before {record['environment']['load_before']}, after "
+          f"{record['environment']['load_after']}")
+    print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"conv_step-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,583 @@
+"""Convolutions, pooling, flatten and 2-D batch normalisation, on NCHW tensors.
+
+im2col: the kH×kW windows of the zero-padded input are a strided *view* of it
+(``as_strided``, no copy); copied once, they form a matrix with one row per output pixel
+and one column per (kernel offset, input channel), and the convolution is one matrix
+product with the weight. Inside, images are channels-last (N, H, W, C): a window's
+innermost axis is then the contiguous channel axis, so the im2col copy and the col2im
+sum move runs of C floats. Outputs are NCHW views of channels-last memory; the next
+convolution's channels-last copy of them is then free.
+
+Three ops, each linear in each input; their rules call each other, so gradients of any
+order work (a gradient penalty through a convolutional critic):
+
+=========================  =====================================  ============================
+op                         ∂L/∂(first input)                       ∂L/∂(second input)
+=========================  =====================================  ============================
+conv2d(x, w)               conv_transpose2d(g, w)                  conv2d_weight(x, g)
+conv_transpose2d(x, w)     conv2d(g, w)                            conv2d_weight(g, x)
+conv2d_weight(x, g)        conv_transpose2d(g, h)                  conv2d(x, h)
+=========================  =====================================  ============================
+
+(h is the gradient reaching conv2d_weight's output, a weight-shaped array.)
+"""
+import weakref
+
+from tinygan.backend import get_array_module
+from tinygan.ops.shape import reshape
+from tinygan.ops.table import OPS, Case
+from tinygan.tensor import Tensor, apply, array_of, as_tensor, entry_point, is_grad_enabled, op
+
+__all__ = ["conv2d", "conv_transpose2d", "avg_pool2d", "max_pool2d", "flatten", "unflatten",
+           "batch_norm2d"]
+
+
+# ----- shapes -------------------------------------------------------------------------------
+
+def _pair(value, name):
+    """An int or a pair of ints as the pair (for height, width)."""
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v >= 0 for v in pair):
+        raise ValueError(f"{name} must be a non-negative int or a pair of them, got {value!r}")
+    return pair
+
+
+def _check_positive(name, **pairs):
+    for what, pair in pairs.items():
+        if min(pair) < 1:
+            raise ValueError(f"{name}: {what} must be at least 1, got {pair}")
+
+
+def conv_output_size(size, kernel, stride, padding, dilation):
+    """⌊(H + 2p − d(k − 1) − 1) / s⌋ + 1, per axis (PyTorch's formula)."""
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                 for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
+
+
+def transposed_output_size(size, kernel, stride, padding, output_padding, dilation):
+    """(H − 1)s − 2p + d(k − 1) + output_padding + 1, per axis: the inverse of
+    ``conv_output_size`` (output_padding picks one of the s sizes that map to H)."""
+    return tuple((n - 1) * s - 2 * p + d * (k - 1) + q + 1
+                 for n, k, s, p, q, d in zip(size, kernel, stride, padding, output_padding,
+                                             dilation))
+
+
+def _fitting_output_padding(size, out_size, kernel, stride, padding, dilation):
+    """The output_padding with which conv_transpose2d maps ``out_size`` back to ``size``."""
+    zero = transposed_output_size(out_size, kernel, stride, padding, (0, 0), dilation)
+    return tuple(n - m for n, m in zip(size, zero))
+
+
+# ----- values kept from a forward for its first-order backward ----------------------------
+
+_SAVED = {}     # id(an op's output array) -> what its first-order backward reuses
+
+
+def _save(output, value):
+    """Keep ``value`` for the first-order backward of ``output`` while that array lives."""
+    try:
+        weakref.finalize(output, _SAVED.pop, id(output), None)
+    except TypeError:                   # an array type without weak references: recompute
+        return
+    _SAVED[id(output)] = value
+
+
+# ----- im2col and col2im on arrays ------------------------------------------------------------
+
+def _as_strided(x, shape, strides):
+    view = get_array_module(x).lib.stride_tricks.as_strided(x, shape, strides)
+    return view if type(view) is type(x) else view.view(type(x))   # keep a device array's type
+
+
+def _channels_last(x, padding=(0, 0)):
+    """x (N, C, H, W) as a contiguous, zero-padded channels-last (N, H + 2p, W + 2q, C)
+    array (no copy when x is channels-last in memory and there is no padding)."""
+    xp = get_array_module(x)
+    if padding == (0, 0):
+        return xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    (n, c, h, w), (ph, pw) = x.shape, padding
+    out = xp.empty((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+    out[:, :ph] = 0
+    out[:, h + ph:] = 0
+    out[:, ph:h + ph, :pw] = 0
+    out[:, ph:h + ph, w + pw:] = 0
+    out[:, ph:h + ph, pw:w + pw] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def _im2col(x, kernel, stride, padding, dilation, out_size):
+    """The (N·Ho·Wo, kH·kW·C) matrix whose row for output pixel (n, i, j) holds the
+    input pixels (i·s + a·d − p, j·s + b·d − p) for every kernel offset (a, b), channels
+    innermost: a strided view of the padded input, copied once."""
+    padded = _channels_last(x, padding)
+    sn, sh, sw, sc = padded.strides
+    windows = _as_strided(padded, (x.shape[0], *out_size, *kernel, x.shape[1]),
+                          (sn, sh * stride[0], sw * stride[1], sh * dilation[0],
+                           sw * dilation[1], sc))
+    return windows.reshape(-1, kernel[0] * kernel[1] * x.shape[1])
+
+
+def _offset(a, b, stride, dilation, count):
+    """The strided slices of the spatial positions that kernel offset (a, b) touches
+    for ``count`` output positions per axis."""
+    return (slice(a * dilation[0], a * dilation[0] + (count[0] - 1) * stride[0] + 1, stride[0]),
+            slice(b * dilation[1], b * dilation[1] + (count[1] - 1) * stride[1] + 1, stride[1]))
+
+
+def _col2im(rows, weight, in_size, size, stride, padding, dilation, bias=None):
+    """The transposed convolution's sum: for each kernel offset (a, b), the product
+    rows @ w[:, :, a, b] (rows: the (N·H·W, in) channels-last input) is added into the
+    strided slice of the padded channels-last image it lands on — no scatter — starting
+    from the bias, if any; cropped to ``size`` and returned as an NCHW view of
+    channels-last memory.
+
+    With many output channels each offset's product is made just before it is added, in
+    one reused buffer (it is still in cache); with few, one product makes all of them
+    (the matrix (N·H·W, kH·kW·out) is small, and many thin products would be slow)."""
+    xp = get_array_module(rows)
+    (h, w), (kh, kw), c = in_size, weight.shape[2:], weight.shape[1]
+    n = rows.shape[0] // (h * w)
+    image = (xp.zeros if bias is None else xp.empty)((n, max((h - 1) * stride[0] + (kh - 1) * dilation[0] + 1, padding[0] + size[0]),
+                      max((w - 1) * stride[1] + (kw - 1) * dilation[1] + 1, padding[1] + size[1]),
+                      c), dtype=rows.dtype)
+    if bias is not None:
+        image[...] = bias                     # every output pixel starts at its bias
+    per_offset = c >= 32 and h * w > 1
+    if per_offset:
+        taps = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))       # (kH, kW, in, out)
+        block = xp.empty((rows.shape[0], c), dtype=rows.dtype)
+    else:
+        cols = (rows @ _weight_matrix(weight)).reshape(n, h, w, kh, kw, c)
+    for a in range(kh):
+        for b in range(kw):
+            if per_offset:
+                xp.matmul(rows, taps[a, b], out=block)
+                part = block.reshape(n, h, w, c)
+            else:
+                part = cols[:, :, :, a, b]
+            image[(slice(None),) + _offset(a, b, stride, dilation, (h, w))] += part
+    crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+    return crop.transpose(0, 3, 1, 2)
+
+
+def _weight_matrix(weight):
+    """A (A, B, kH, kW) weight as the (A, kH·kW·B) matrix matching im2col's columns."""
+    xp = get_array_module(weight)
+    return xp.ascontiguousarray(weight.transpose(0, 2, 3, 1)).reshape(weight.shape[0], -1)
+
+
+# ----- the three convolution ops ------------------------------------------------------------
+
+def _run(name, *inputs, **params):
+    """Op ``name`` on Tensors (recorded) or its bare forward on arrays (a first-order pass)."""
+    if any(isinstance(x, Tensor) for x in inputs):
+        return apply(OPS[name], inputs, params)
+    return OPS[name].forward(*inputs, **params)
+
+
+def _to_size(g, weight, size, stride, padding, dilation):
+    """conv_transpose2d of g with the output_padding that gives spatial ``size``."""
+    extra = _fitting_output_padding(size, g.shape[2:], weight.shape[2:], stride, padding,
+                                    dilation)
+    return _run("conv_transpose2d", g, weight, stride=stride, padding=padding,
+                output_padding=extra, dilation=dilation)
+
+
+def _check_channels(name, x, weight, axis):
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(f"{name}: input and weight must be 4-D (N, C, H, W) and "
+                         f"(·, ·, kH, kW), got {x.shape} and {weight.shape}")
+    if x.shape[1] != weight.shape[axis]:
+        raise ValueError(f"{name}: the input has {x.shape[1]} channels but the weight "
+                         f"{weight.shape} expects {weight.shape[axis]}")
+
+
+def _check_bias(name, bias, channels):
+    if bias is not None and bias.shape != (channels,):
+        raise ValueError(f"{name}: the bias must have shape ({channels},), one per output "
+                         f"channel, got {bias.shape}")
+
+
+def _conv2d(x, weight, bias=None, *, stride, padding, dilation):
+    """y[n, o, i, j] = Σ_{c,a,b} x[n, c, i·s + a·d − p, j·s + b·d − p] · w[o, c, a, b] + b[o]
+    (cross-correlation, as PyTorch; the bias is optional);  ∂L/∂x = conv_transpose2d(g, w),
+    ∂L/∂w = conv2d_weight(x, g), ∂L/∂b = Σ_{n,i,j} g."""
+    _check_channels("conv2d", x, weight, 1)
+    _check_bias("conv2d", bias, weight.shape[0])
+    kernel = weight.shape[2:]
+    out_size = conv_output_size(x.shape[2:], kernel, stride, padding, dilation)
+    if min(out_size) < 1:
+        raise ValueError(f"conv2d: the kernel {kernel} (dilation {dilation}) does not fit "
+                         f"the padded input {x.shape[2:]} (padding {padding})")
+    cols = _im2col(x, kernel, stride, padding, dilation, out_size)
+    out = cols @ _weight_matrix(weight).T                            # (N·Ho·Wo, O)
+    if bias is not None:
+        out += bias
+    out = out.reshape(x.shape[0], *out_size, weight.shape[0]).transpose(0, 3, 1, 2)
+    if is_grad_enabled():
+        _save(out, cols)                           # the weight gradient needs them again
+    return out
+
+
+def _bias_grad(g, y, x, weight, bias, **params):
+    return g.sum(axis=(0, 2, 3))
+
+
+def _conv2d_grad_x(g, y, x, weight, bias=None, *, stride, padding, dilation):
+    return _to_size(g, weight, x.shape[2:], stride, padding, dilation)
+
+
+def _conv2d_grad_weight(g, y, x, weight, bias=None, *, stride, padding, dilation):
+    columns = None if isinstance(y, Tensor) else _SAVED.get(id(y))      # first order: reuse
+    return _run("conv2d_weight", x, g, kernel_size=weight.shape[2:], stride=stride,
+                padding=padding, dilation=dilation, columns=columns)
+
+
+def _example(*shape, seed=6):
+    from tinygan import backend
+    return backend.asarray(backend.host.random.default_rng(seed).uniform(-1, 1, shape))
+
+
+op(grads=(_conv2d_grad_x, _conv2d_grad_weight, _bias_grad), name="conv2d", arrays=True,
+   cases=(Case(((2, 2, 5, 4), (3, 2, 3, 2)), label="plain"),
+          Case(((2, 2, 6, 5), (3, 2, 3, 3)), call=lambda x, w: conv2d(x, w, stride=2, padding=1),
+               label="stride 2 padding 1"),
+          Case(((1, 2, 7, 6), (2, 2, 2, 3)),
+               call=lambda x, w: conv2d(x, w, stride=(1, 2), padding=(2, 0), dilation=(2, 1)),
+               label="dilation, pairs"),
+          Case(((2, 1, 4, 4), (2, 1, 2, 2), (2,)),
+               call=lambda x, w, b: conv2d(x, w, b, stride=2), label="bias")))(_conv2d)
+
+
+@entry_point("conv2d")
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """y[n, o, i, j] = Σ_{c,a,b} x[n, c, i·s + a·d − p, j·s + b·d − p] · w[o, c, a, b] + b[o]
+    (cross-correlation, as PyTorch; weight (out, in, kH, kW));  ∂L/∂x = conv_transpose2d(g, w),
+    ∂L/∂w = conv2d_weight(x, g), ∂L/∂b = Σ_{n,i,j} g."""
+    params = _conv_params("conv2d", stride, padding, dilation, groups)
+    return apply(OPS["conv2d"], (x, weight) if bias is None else (x, weight, bias), params)
+
+
+def _conv_params(name, stride, padding, dilation, groups):
+    if groups != 1:
+        raise ValueError(f"{name}: only groups=1 is implemented, got groups={groups}")
+    params = {"stride": _pair(stride, "stride"), "padding": _pair(padding, "padding"),
+              "dilation": _pair(dilation, "dilation")}
+    _check_positive(name, stride=params["stride"], dilation=params["dilation"])
+    return params
+
+
+def _conv_transpose2d(x, weight, bias=None, *, stride, padding, output_padding, dilation):
+    """y = the adjoint of conv2d with the same weight (in, out, kH, kW), plus b[o]: each
+    input pixel adds x[n, c, i, j] · w[c, :, :, :] to the output at (i·s − p, j·s − p);
+    ∂L/∂x = conv2d(g, w), ∂L/∂w = conv2d_weight(g, x), ∂L/∂b = Σ_{n,i,j} g."""
+    _check_channels("conv_transpose2d", x, weight, 0)
+    _check_bias("conv_transpose2d", bias, weight.shape[1])
+    if any(q >= max(s, d) for q, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
+                         f"than the stride {stride} or the dilation {dilation}")
+    n, _, h, w = x.shape
+    kernel = weight.shape[2:]
+    size = transposed_output_size((h, w), kernel, stride, padding, output_padding, dilation)
+    if min(size) < 1:
+        raise ValueError(f"conv_transpose2d: the padding {padding} leaves no output")
+    rows = _channels_last(x).reshape(n * h * w, x.shape[1])
+    return _col2im(rows, weight, (h, w), size, stride, padding, dilation, bias)
+
+
+def _transposed_grad_x(g, y, x, weight, bias=None, *, stride, padding, output_padding, dilation):
+    return _run("conv2d", g, weight, stride=stride, padding=padding, dilation=dilation)
+
+
+def _transposed_grad_weight(g, y, x, weight, bias=None, *, stride, padding, output_padding,
+                            dilation):
+    return _run("conv2d_weight", g, x, kernel_size=weight.shape[2:], stride=stride,
+                padding=padding, dilation=dilation)
+
+
+op(grads=(_transposed_grad_x, _transposed_grad_weight, _bias_grad), name="conv_transpose2d",
+   arrays=True,
+   cases=(Case(((2, 3, 3, 2), (3, 2, 2, 3)), label="plain"),
+          Case(((2, 2, 3, 3), (2, 2, 3, 3)),
+               call=lambda x, w: conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+               label="stride 2 output_padding 1"),
+          Case(((1, 2, 3, 4), (2, 1, 3, 2)),
+               call=lambda x, w: conv_transpose2d(x, w, stride=(2, 1), padding=(1, 0),
+                                                  dilation=(1, 2)), label="dilation, pairs"),
+          Case(((2, 2, 2, 2), (2, 3, 4, 4), (3,)),
+               call=lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1),
+               label="bias")))(_conv_transpose2d)
+
+
+@entry_point("conv_transpose2d")
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """y = the adjoint of conv2d in x with the same weight (in, out, kH, kW), plus b[o]:
+    output size (H − 1)s − 2p + d(kH − 1) + output_padding + 1;  ∂L/∂x = conv2d(g, w),
+    ∂L/∂w = conv2d_weight(g, x), ∂L/∂b = Σ_{n,i,j} g."""
+    params = _conv_params("conv_transpose2d", stride, padding, dilation, groups)
+    params["output_padding"] = _pair(output_padding, "output_padding")
+    return apply(OPS["conv_transpose2d"], (x, weight) if bias is None else (x, weight, bias),
+                 params)
+
+
+def _weight_grad_x(h, y, x, g, kernel_size, stride, padding, dilation, columns=None):
+    return _to_size(g, h, x.shape[2:], stride, padding, dilation)
+
+
+def _weight_grad_g(h, y, x, g, kernel_size, stride, padding, dilation, columns=None):
+    return _run("conv2d", x, h, stride=stride, padding=padding, dilation=dilation)
+
+
+@op(grads=(_weight_grad_x, _weight_grad_g), public=False, arrays=True,
+    cases=(Case(((2, 2, 5, 4), (2, 3, 3, 3)),
+                call=lambda x, g: conv2d_weight(x, g, kernel_size=(3, 2), stride=(1, 1),
+                                                padding=(0, 0), dilation=(1, 1))),
+           Case(((2, 2, 5, 5), (2, 3, 3, 3)),
+                call=lambda x, g: conv2d_weight(x, g, kernel_size=(2, 2), stride=(2, 2),
+                                                padding=(1, 1), dilation=(1, 1)),
+                label="stride 2 padding 1")))
+def conv2d_weight(x, g, kernel_size, stride, padding, dilation, columns=None):
+    """y[o, c, a, b] = Σ_{n,i,j} g[n, o, i, j] · x[n, c, i·s + a·d − p, j·s + b·d − p]
+    (conv2d's weight gradient: the correlation of x and g);  ∂L/∂x = conv_transpose2d(g, h),
+    ∂L/∂g = conv2d(x, h) for the gradient h reaching y.
+
+    ``columns``: x's im2col matrix when conv2d's forward kept it (else it is rebuilt)."""
+    out_size = g.shape[2:]
+    cols = _im2col(x, kernel_size, stride, padding, dilation, out_size) if columns is None \
+        else columns
+    rows = _channels_last(g).reshape(-1, g.shape[1])                    # (N·Ho·Wo, O)
+    grad = (rows.T @ cols).reshape(g.shape[1], *kernel_size, x.shape[1])
+    return get_array_module(x).ascontiguousarray(grad.transpose(0, 3, 1, 2))
+
+
+# ----- pooling ------------------------------------------------------------------------------
+
+def _pool_params(kernel_size, stride, padding):
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    _check_positive("pooling", kernel_size=kernel, stride=stride)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"pooling: padding {padding} must be at most half the kernel {kernel}")
+    return kernel, stride, padding
+
+
+@op(derived=True,
+    cases=(Case(((2, 3, 4, 4),), call=lambda x: avg_pool2d(x, 2), label="2×2"),
+           Case(((1, 2, 5, 4),), call=lambda x: avg_pool2d(x, (3, 2), stride=1, padding=1),
+                label="overlapping, padded")))
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """y = the mean of each kH×kW window (zero padding counted, PyTorch's default);
+    from conv2d with the constant kernel 1/(kH·kW), channel by channel."""
+    x = as_tensor(x)
+    kernel, stride, padding = _pool_params(kernel_size, stride, padding)
+    n, c, h, w = x.shape
+    xp = get_array_module(x.data)
+    box = Tensor(xp.full((1, 1, *kernel), 1.0 / (kernel[0] * kernel[1]), dtype=x.dtype))
+    y = conv2d(reshape(x, n * c, 1, h, w), box, stride=stride, padding=padding)
+    return reshape(y, n, c, *y.shape[2:])
+
+
+def _pool_windows(x, kernel, stride, padding):
+    """The (N, C, Ho, Wo, kH·kW) windows of x padded with −∞ (a copy)."""
+    xp = get_array_module(x)
+    (n, c, h, w), (ph, pw) = x.shape, padding
+    padded = xp.full((n, c, h + 2 * ph, w + 2 * pw), -xp.inf, dtype=x.dtype)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    out_size = conv_output_size((h, w), kernel, stride, padding, (1, 1))
+    s = padded.strides
+    windows = _as_strided(padded, (n, c, *out_size, *kernel),
+                          (s[0], s[1], s[2] * stride[0], s[3] * stride[1], s[2], s[3]))
+    return windows.reshape(n, c, *out_size, -1)
+
+
+def _pool_winners(x, kernel, stride, padding):
+    """One boolean (N, C, Ho, Wo) mask per kernel offset: the windows whose maximum is
+    there (the first one on a tie)."""
+    best = _pool_windows(x, kernel, stride, padding).argmax(axis=-1)
+    return [best == k for k in range(kernel[0] * kernel[1])]
+
+
+def _route(g, x, kernel, stride, padding):
+    winners = _pool_winners(array_of(x), kernel, stride, padding)
+    params = dict(winners=winners, kernel=kernel, stride=stride, padding=padding,
+                  size=x.shape[2:])
+    return _run("max_pool_route", g, **params)
+
+
+def _max_pool2d(x, kernel, stride, padding):
+    """y = the maximum of each kH×kW window (padding never wins);  ∂L/∂x = g routed to
+    each window's maximum (the first on a tie), summed where windows overlap."""
+    return _pool_windows(x, kernel, stride, padding).max(axis=-1)
+
+
+op(grads=(lambda g, y, x, kernel, stride, padding: _route(g, x, kernel, stride, padding),),
+   name="max_pool2d", arrays=True,
+   cases=(Case(((2, 2, 4, 4),), call=lambda x: max_pool2d(x, 2), label="2×2"),
+          Case(((1, 2, 5, 4),), call=lambda x: max_pool2d(x, (3, 2), stride=1, padding=1),
+               label="overlapping, padded")))(_max_pool2d)
+
+
+@entry_point("max_pool2d")
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """y = the maximum of each kH×kW window (padding never wins);  ∂L/∂x = g routed to
+    each window's maximum (the first on a tie), summed where windows overlap."""
+    kernel, stride, padding = _pool_params(kernel_size, stride, padding)
+    return apply(OPS["max_pool2d"], (x,), {"kernel": kernel, "stride": stride,
+                                           "padding": padding})
+
+
+def _slabs(image, kernel, stride, count):
+    """The strided slice of an NCHW ``image`` that each kernel offset touches."""
+    for a in range(kernel[0]):
+        for b in range(kernel[1]):
+            yield image[(slice(None), slice(None)) + _offset(a, b, stride, (1, 1), count)]
+
+
+def _padded_shape(v, size, padding):
+    return (*v.shape[:2], size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+
+
+@op(grads=(lambda h, y, g, winners, kernel, stride, padding, size: _run(
+        "max_pool_gather", h, winners=winners, kernel=kernel, stride=stride, padding=padding),),
+    public=False, arrays=True,
+    cases=(Case(((1, 2, 2, 2),), call=lambda g: max_pool_route(
+        g, winners=_pool_winners(_example(1, 2, 4, 4), (2, 2), (2, 2), (0, 0)),
+        kernel=(2, 2), stride=(2, 2), padding=(0, 0), size=(4, 4))),
+           Case(((1, 1, 3, 3),), call=lambda g: max_pool_route(
+               g, winners=_pool_winners(_example(1, 1, 3, 3), (3, 3), (1, 1), (1, 1)),
+               kernel=(3, 3), stride=(1, 1), padding=(1, 1), size=(3, 3)),
+                label="overlapping")))
+def max_pool_route(g, winners, kernel, stride, padding, size):
+    """y = g added at each window's maximum, an input-shaped array;  ∂L/∂g = the gather
+    of the gradient from those places (``max_pool_gather``, its adjoint)."""
+    xp = get_array_module(g)
+    image = xp.zeros(_padded_shape(g, size, padding), dtype=g.dtype)
+    for slab, wins in zip(_slabs(image, kernel, stride, g.shape[2:]), winners):
+        slab += g * wins
+    return image[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+
+
+@op(grads=(lambda h, y, v, winners, kernel, stride, padding: _run(
+        "max_pool_route", h, winners=winners, kernel=kernel, stride=stride, padding=padding,
+        size=v.shape[2:]),),
+    public=False, arrays=True,
+    cases=(Case(((1, 2, 4, 4),), call=lambda v: max_pool_gather(
+        v, winners=_pool_winners(_example(1, 2, 4, 4), (2, 2), (2, 2), (0, 0)),
+        kernel=(2, 2), stride=(2, 2), padding=(0, 0))),))
+def max_pool_gather(v, winners, kernel, stride, padding):
+    """y = v at each window's maximum (v input-shaped);  ∂L/∂v = ``max_pool_route`` of the
+    gradient (routing and gathering are each other's adjoint)."""
+    xp = get_array_module(v)
+    count = winners[0].shape[2:]
+    image = xp.zeros(_padded_shape(v, v.shape[2:], padding), dtype=v.dtype)
+    image[:, :, padding[0]:padding[0] + v.shape[2], padding[1]:padding[1] + v.shape[3]] = v
+    out = xp.zeros(winners[0].shape, dtype=v.dtype)
+    for slab, wins in zip(_slabs(image, kernel, stride, count), winners):
+        out += slab * wins
+    return out
+
+
+# ----- flatten, unflatten -------------------------------------------------------------------
+
+@op(derived=True, cases=(Case(((2, 3, 2, 2),), call=lambda x: flatten(x, 1) * 2),))
+def flatten(x, start_dim=0, end_dim=-1):
+    """y = x with axes start_dim … end_dim merged into one (torch.flatten);  from reshape."""
+    x = as_tensor(x)
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    merged = 1
+    for n in x.shape[start:end + 1]:
+        merged *= n
+    return reshape(x, *x.shape[:start], merged, *x.shape[end + 1:])
+
+
+@op(derived=True, cases=(Case(((2, 12),), call=lambda x: unflatten(x, 1, (3, 2, 2)) * 2),))
+def unflatten(x, dim, sizes):
+    """y = x with axis ``dim`` split into ``sizes`` (torch.unflatten);  from reshape."""
+    x = as_tensor(x)
+    dim = dim % x.ndim
+    return reshape(x, *x.shape[:dim], *sizes, *x.shape[dim + 1:])
+
+
+# ----- batch normalisation ------------------------------------------------------------------
+
+CHANNEL_AXES = (0, 2, 3)
+
+
+def _channel_statistics(x):
+    """μ, x − μ and the biased σ² per channel over (N, H, W); the same arithmetic on
+    arrays and on Tensors (so the gradient rule below runs on either)."""
+    scale = 1.0 / (x.size // x.shape[1])
+    mu = x.sum(axis=CHANNEL_AXES, keepdims=True) * scale
+    centred = x - mu
+    return mu, centred, (centred * centred).sum(axis=CHANNEL_AXES, keepdims=True) * scale
+
+
+def _normalize_grad(g, y, x, eps, running_mean, running_var, momentum):
+    """(g − mean(g) − x̂·mean(g·x̂)) / √(σ² + ε), with x̂ = y. A recorded pass recomputes σ²
+    from x with ops (so the rule has the right gradient, second order); a first-order
+    pass on arrays reuses the forward's 1/√(σ² + ε) — the same bits, the same arithmetic."""
+    inv = None if isinstance(y, Tensor) else _SAVED.get(id(y))
+    if inv is None:
+        inv = (_channel_statistics(x)[2] + eps) ** -0.5
+    scale = 1.0 / (x.size // x.shape[1])
+    mean_g = g.sum(axis=CHANNEL_AXES, keepdims=True) * scale
+    mean_gy = (g * y).sum(axis=CHANNEL_AXES, keepdims=True) * scale
+    if isinstance(g, Tensor):
+        return (g - mean_g - y * mean_gy) * inv
+    out = g - mean_g                    # the same operations in place, on arrays
+    out -= y * mean_gy
+    out *= inv
+    return out
+
+
+@op(grads=(_normalize_grad,), public=False, arrays=True,
+    cases=(Case(((4, 3, 2, 2),), call=lambda x: normalize2d(x, 1e-5, None, None, 0.1)),))
+def normalize2d(x, eps, running_mean, running_var, momentum):
+    """x̂ = (x − μ)/√(σ² + ε) per channel, μ, σ² over (N, H, W);  ∂L/∂x = (g − mean(g) −
+    x̂·mean(g·x̂))/√(σ² + ε). Moves the running estimates (arrays, or None) in place."""
+    count = x.size // x.shape[1]
+    if count < 2:
+        raise ValueError("batch_norm2d in training mode needs more than one value per "
+                         "channel (N·H·W ≥ 2)")
+    mu, centred, sigma2 = _channel_statistics(x)
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mu.reshape(-1)
+        running_var *= 1 - momentum
+        running_var += (momentum * count / (count - 1)) * sigma2.reshape(-1)
+    inv = (sigma2 + eps) ** -0.5
+    centred *= inv
+    _save(centred, inv)
+    return centred
+
+
+def _per_channel(value):
+    return reshape(as_tensor(value), 1, -1, 1, 1)
+
+
+@op(derived=True,
+    cases=(Case(((4, 3, 2, 2), (3,), (3,)), call=lambda x, w, b: batch_norm2d(
+        x, _example(3) * 0, _example(3) * 0 + 1, w, b, training=True), label="training"),
+           Case(((2, 3, 2, 2), (3,)), call=lambda x, w: batch_norm2d(
+               x, _example(3, seed=7), _example(3, seed=8) + 2, w, None), label="eval")))
+def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=False,
+                 momentum=0.1, eps=1e-5):
+    """y = (x − μ)/√(σ² + ε) · γ + β per channel, μ, σ² over (N, H, W) (Ioffe & Szegedy
+    2015);  from normalize2d, mul and add (in training the gradient flows through μ, σ²).
+
+    In training the running estimates (arrays) move in place by ``momentum``, with the
+    unbiased variance (as PyTorch); in evaluation they are used as μ and σ².
+    """
+    x = as_tensor(x)
+    if training:
+        out = normalize2d(x, eps, running_mean, running_var, momentum)
+    else:
+        centred = x - _per_channel(running_mean.astype(x.dtype, copy=False))
+        out = centred * (_per_channel(running_var.astype(x.dtype, copy=False)) + eps) ** -0.5
+    if weight is not None:
+        out = out * _per_channel(weight)
+    if bias is not None:
+        out = out + _per_channel(bias)
+    return out
