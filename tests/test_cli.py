@@ -150,3 +150,24 @@ def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
     assert clash.returncode == 2 and "--paper means --pack 1; it cannot go with --pack 2" in clash.stderr
     toy = tinygan("train", "--dataset", "ring", "--paper", "--out", tmp_path / "y")
     assert toy.returncode == 2 and "not MNIST" in toy.stderr and not (tmp_path / "y").exists()
+
+
+def test_dcgan_model_trains_and_interpolates(tmp_path):
+    """--model dcgan takes the DCGAN preset (Adam 2e-4, β₁ 0.5, batch 64, Gaussian z of 100);
+    sample --interpolate draws N rows of G along paths in z into a figure."""
+    run = tmp_path / "dcgan"
+    result = tinygan("train", "--dataset", "mnist-5k", "--model", "dcgan", "--steps", "2",
+                     "--out", run, "--quiet")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert (config["model"], config["lr_d"], config["beta1"], config["batch_size"],
+            config["noise_dim"]) == ("dcgan", 2e-4, 0.5, 64, 100)
+    strip = tmp_path / "strip.png"
+    drawn = tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--interpolate", "3",
+                    "--slerp", "--out", strip)
+    assert drawn.returncode == 0 and strip.stat().st_size > 1000, drawn.stderr
+    lonely = tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--slerp", "--out",
+                     tmp_path / "x.png")
+    assert lonely.returncode == 2 and "give --interpolate" in lonely.stderr
+    toy = tinygan("train", "--dataset", "ring", "--model", "dcgan", "--out", tmp_path / "t")
+    assert toy.returncode == 2 and "dcgan model is for MNIST" in toy.stderr

@@ -17,6 +17,12 @@ def add_parser(verbs):
     parser.add_argument("--out", required=True, type=Path, help="F.npy (array) or F.png (figure)")
     parser.add_argument("--seed", type=int, default=None, help="sampling seed (default: the run's)")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    parser.add_argument("--interpolate", type=int, metavar="N",
+                        help="MNIST: N rows, each G along a path between two random z (10 steps) "
+                             "into --out F.png")
+    parser.add_argument("--slerp", action="store_true",
+                        help="with --interpolate: spherical paths (for a Gaussian z, whose mass "
+                             "sits near radius √d), not straight lines")
     parser.add_argument("--data-dir", help="MNIST folder, as for train")
     add_backend_option(parser)
     parser.set_defaults(run=run)
@@ -31,10 +37,17 @@ def validate(args):
         raise CommandError(f"--seed: {seed_problem(args.seed)}")
     if args.out.suffix not in (".npy", ".png"):
         raise CommandError(f"--out must end in .npy or .png, got {args.out}")
+    if args.slerp and args.interpolate is None:
+        raise CommandError("--slerp shapes the paths of --interpolate N; give --interpolate")
+    if args.interpolate is not None and not (1 <= args.interpolate <= 100 and args.out.suffix == ".png"):
+        raise CommandError(f"--interpolate takes 1 to 100 rows and an --out F.png, got "
+                           f"{args.interpolate} and {args.out}")
     check_output_file(args.out, "--out")
     if args.out.exists() and not args.force:
         raise CommandError(f"{args.out} exists; pass --force to overwrite it")
     experiment, _ = experiment_from_checkpoint(args.checkpoint, args.data_dir)
+    if args.interpolate is not None and experiment.mnist is None:
+        raise CommandError("--interpolate draws digits: it needs an MNIST run")
     dim = 784 if experiment.mnist is not None else experiment.distribution.dim
     check_memory(2 * 4 * args.n * dim, f"--n {args.n}", "the samples")   # float32, one copy
     return experiment
@@ -42,6 +55,20 @@ def validate(args):
 
 def run(args):
     experiment = validate(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.interpolate is not None:
+        from tinygan import backend, latent
+        backend.manual_seed(backend.stream_seed(
+            experiment.config.seed if args.seed is None else args.seed, "sampling"))
+        try:
+            latent.interpolation_figure(experiment.trainer.sampling_generator(),
+                                        rows=args.interpolate, spherical=args.slerp,
+                                        path=args.out)
+        except ImportError as error:
+            raise CommandError(str(error)) from None
+        print(f"wrote {args.interpolate} {'slerp' if args.slerp else 'lerp'} paths of step "
+              f"{experiment.trainer.step} to {args.out}")
+        return 0
     samples = experiment.trainer.sample(args.n, seed=args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".npy":

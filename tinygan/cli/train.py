@@ -20,7 +20,7 @@ from tinygan.cli.runs import (RUN_FILES, build_experiment, data_dir_for, environ
                               other_data, read_config, save_figures, write_json)
 from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, TrainingInterrupted,
                          preset)
-from tinygan.gan.config import PAPER_EXACTLY
+from tinygan.gan.config import MODELS, PAPER_EXACTLY
 from tinygan.gan.evaluation import evaluate
 from tinygan.gan.trainer import FREE_ON_RESUME
 
@@ -29,12 +29,16 @@ STAGING = "new-run"        # --force writes the new run's first files in .new-ru
 # command-line option -> configuration field (every one defaults to None: "not typed")
 OVERRIDES = {"steps": "steps", "batch_size": "batch_size", "k": "k", "loss": "loss",
              "label_smoothing": "label_smoothing", "seed": "seed", "lr_g": "lr_g",
-             "lr_d": "lr_d", "ema": "ema", "pack": "pack", "checkpoint_every": "checkpoint_every"}
+             "lr_d": "lr_d", "ema": "ema", "pack": "pack", "checkpoint_every": "checkpoint_every",
+             "model": "model"}
 
 
 def add_parser(verbs):
     parser = verbs.add_parser("train", help="train a GAN (Algorithm 1 of Goodfellow et al. 2014)")
     parser.add_argument("--dataset", required=True, choices=DATASETS)
+    parser.add_argument("--model", choices=MODELS,
+                        help="model family (default: the data set's; dcgan for MNIST: the DCGAN "
+                             "of Radford et al. with its own preset)")
     parser.add_argument("--steps", type=int, help="generator updates (default: the preset's)")
     parser.add_argument("--batch-size", type=int, help="m, samples per minibatch")
     parser.add_argument("--k", type=int, help="discriminator steps per generator step")
@@ -121,14 +125,18 @@ def validate(args):
     typed = {field: getattr(args, option) for option, field in OVERRIDES.items()
              if getattr(args, option) is not None}
     if args.paper:
-        if preset(args.dataset).model != "mnist_2014":
+        if preset(args.dataset, typed.get("model")).model != "mnist_2014":
             raise CommandError(f"--paper is the 2014 MNIST configuration; {args.dataset} is not MNIST")
         clash = [f"{_option(f)} {typed[f]}" for f, v in PAPER_EXACTLY.items() if typed.get(f, v) != v]
         if clash:
             raise CommandError(f"--paper means {', '.join(f'{_option(f)} {v}' for f, v in PAPER_EXACTLY.items())}; "
                                f"it cannot go with {', '.join(clash)}")
         typed.update(PAPER_EXACTLY)
-    seed = typed.get("seed", preset(args.dataset).seed)
+    try:
+        defaults = preset(args.dataset, typed.get("model"))
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+    seed = typed.get("seed", defaults.seed)
     folder = args.out or Path("runs") / f"{args.dataset}-seed{seed}"
     check_writable_folder(folder, "--out")
     existing = [name for name in RUN_FILES if (folder / name).exists()]
@@ -144,7 +152,7 @@ def validate(args):
         if existing and not args.force:
             raise CommandError(f"{folder} already holds a run ({', '.join(existing)}); use "
                                f"--resume to continue it, --force to replace it, or another --out")
-        config, data_dir = preset(args.dataset).with_(**typed), args.data_dir
+        config, data_dir = defaults.with_(**typed), args.data_dir
     try:
         config.validate()
     except ConfigError as error:

@@ -7,7 +7,9 @@ and ``gan.build`` start from a preset and override fields.
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-__all__ = ["GANConfig", "ConfigError", "PRESETS", "preset", "DATASETS", "MAX_SEED"]
+from tinygan.data import MNIST_DATASETS
+__all__ = ["GANConfig", "ConfigError", "PRESETS", "MODEL_PRESETS", "preset", "DATASETS", "MODELS",
+           "MAX_SEED", "PAPER_EXACTLY"]
 
 MAX_SEED = 2 ** 63 - 1
 
@@ -26,7 +28,7 @@ def seed_problem(seed):
 @dataclass(frozen=True)
 class GANConfig:
     dataset: str = "ring"
-    model: str = "toy"                 # "toy" (MLPs) or "mnist_2014" (the paper's pair)
+    model: str = "toy"                 # one of MODELS: "toy" (MLPs), "mnist_2014", "dcgan"
     steps: int = 4000                  # generator updates (iterations of Algorithm 1)
     batch_size: int = 256              # m
     k: int = 1                         # discriminator steps per generator step
@@ -118,7 +120,9 @@ class GANConfig:
         need(not seed_problem(self.seed), seed_problem(self.seed))
         need(self.noise in ("uniform", "gaussian"),
              f"noise must be 'uniform' or 'gaussian', got {self.noise!r}")
-        need(self.model in ("toy", "mnist_2014"), f"model must be 'toy' or 'mnist_2014', got {self.model!r}")
+        need(self.model in MODELS, f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        need(self.model != "dcgan" or (self.dataset in MNIST_DATASETS and self.pack == 1),
+             "the dcgan model is for MNIST (--dataset mnist or mnist-5k) and takes no --pack")
         for name in ("noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth", "log_every",
                      "checkpoint_every", "eval_samples"):
             need(getattr(self, name) >= 1, f"{name} must be ≥ 1, got {getattr(self, name)}")
@@ -147,7 +151,8 @@ class GANConfig:
         return self
 
 
-DATASETS = ("ring", "grid", "gaussian1d", "mixture1d", "mnist", "mnist-5k")
+DATASETS = ("ring", "grid", "gaussian1d", "mixture1d", *MNIST_DATASETS)
+MODELS = ("toy", "mnist_2014", "dcgan")
 
 # The defaults per data set: what works best, measured (see README and the issue notes).
 PRESETS = {
@@ -182,7 +187,25 @@ PRESETS["mnist-5k"] = PRESETS["mnist"].with_(dataset="mnist-5k")
 PAPER_EXACTLY = {"pack": 1}
 
 
-def preset(dataset):
+# Model families other than a data set's own, applied over its preset (--model).
+MODEL_PRESETS = {
+    # The DCGAN (Radford et al. 2015) on 28×28 digits: Adam 2e-4 with β₁ = 0.5, batch 64,
+    # Gaussian z of 100 dimensions, weights N(0, 0.02) (in the model); no PacGAN, no EMA
+    # (an average of G's weights would keep stale batch-norm statistics).
+    "dcgan": dict(model="dcgan", noise="gaussian", noise_dim=100, optimizer="adam", lr_g=2e-4,
+                  lr_d=2e-4, beta1=0.5, beta2=0.999, lr_decay=1.0, batch_size=64, pack=1,
+                  ema=0.0, steps=5000),
+}
+
+
+def preset(dataset, model=None):
+    """The defaults for ``dataset`` (and model family ``model``, if not the data set's own)."""
     if dataset not in PRESETS:
         raise ConfigError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
-    return PRESETS[dataset]
+    config = PRESETS[dataset]
+    if model is None or model == config.model:
+        return config
+    if model not in MODEL_PRESETS:
+        raise ConfigError(f"model {model!r} has no preset for {dataset}; choose from "
+                          f"{', '.join([config.model, *MODEL_PRESETS])}")
+    return config.with_(**MODEL_PRESETS[model]).validate()

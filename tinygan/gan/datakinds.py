@@ -11,6 +11,7 @@ from tinygan import backend
 from tinygan.data import MNIST_DATASETS, DataError, load_mnist_dataset, make_toy
 from tinygan.data.loader import DistributionSampler, EpochSampler
 from tinygan.gan.config import ConfigError
+from tinygan.gan.dcgan import dcgan_discriminator, dcgan_generator
 from tinygan.gan.models import (mlp_discriminator, mlp_generator, paper_mnist_discriminator,
                                 paper_mnist_generator)
 from tinygan.metrics import (class_coverage, mode_coverage, nearest_neighbours, parzen_evaluation,
@@ -89,6 +90,8 @@ class ImageData:
         if config.batch_size > len(mnist.train):
             raise ConfigError(f"batch size {config.batch_size} is larger than the "
                               f"{len(mnist.train)} training images of {mnist.source}")
+        if config.model == "dcgan":
+            return (dcgan_generator(config.noise_dim, noise=config.noise), dcgan_discriminator())
         if config.model == "mnist_2014":
             return (paper_mnist_generator(config.noise_dim, pixel_means=mnist.train.mean(axis=0),
                                           noise=config.noise),
