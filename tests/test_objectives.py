@@ -225,3 +225,27 @@ def test_rmsprop_refuses_bad_settings():
         optim.RMSprop([p], lr=0)
     with pytest.raises(ValueError, match="alpha"):
         optim.RMSprop([p], alpha=1.0)
+
+
+def _objectives_table():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "objectives_table.py"
+    spec = importlib.util.spec_from_file_location("objectives_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_benchmark_recipe_trains_and_a_seed_fixes_the_result(on_backend):
+    """benchmarks/objectives_table.py: each recipe runs a few steps from the public API, and
+    the same seed gives the same samples' metrics twice (determinism, not quality)."""
+    if on_backend != "numpy":
+        pytest.skip("the benchmark runs on the default backend")
+    table = _objectives_table()
+    for recipe in table.RECIPES:
+        first = table.train(recipe, "ring", seed=1, steps=2, batch_size=16, hidden=8, depth=1)
+        assert 0 <= first["high_quality"] <= 1 and first["modes"] == 8, recipe
+        again = table.train(recipe, "ring", seed=1, steps=2, batch_size=16, hidden=8, depth=1)
+        assert {k: v for k, v in first.items() if k != "seconds"} == \
+            {k: v for k, v in again.items() if k != "seconds"}, recipe
