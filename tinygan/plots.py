@@ -66,8 +66,9 @@ def image_grid_figure(images, path=None, rows=10, columns=10, title="generated d
     return save(figure, path)
 
 
-def losses_figure(history, path=None):
-    """D and G losses and the mean D(x), D(G(z)) over training."""
+def losses_figure(history, path=None, critic=False):
+    """D and G losses and the mean D(x), D(G(z)) over training; for a Wasserstein
+    ``critic``, its mean values and their gap, the estimate of W₁."""
     figure = _figure(figsize=(9, 3.5))
     left, right = figure.subplots(1, 2)
     left.plot(history["step"], history["d_loss"], label="D loss")
@@ -76,8 +77,12 @@ def losses_figure(history, path=None):
     left.legend()
     right.plot(history["step"], history["d_real"], label="mean D(x)")
     right.plot(history["step"], history["d_fake"], label="mean D(G(z))")
-    right.axhline(0.5, color="gray", linewidth=0.8, linestyle="--")
+    if critic:
+        gap = [r - f for r, f in zip(history["d_real"], history["d_fake"])]
+        right.plot(history["step"], gap, label="W₁ estimate: mean D(x) − mean D(G(z))")
+    else:
+        right.axhline(0.5, color="gray", linewidth=0.8, linestyle="--")
+        right.set_ylim(0, 1)
     right.set_xlabel("step")
-    right.set_ylim(0, 1)
     right.legend()
     return save(figure, path)

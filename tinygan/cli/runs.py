@@ -105,7 +105,8 @@ def save_figures(experiment, samples, folder):
     from tinygan import plots
     try:
         experiment.data.samples_figure(samples, folder / "samples.png")
-        plots.losses_figure(experiment.trainer.history, folder / "losses.png")
+        plots.losses_figure(experiment.trainer.history, folder / "losses.png",
+                            critic=experiment.config.loss == "wasserstein")
     except ImportError as error:
         return f"{error}: figures skipped"
     return None

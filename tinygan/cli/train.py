@@ -20,7 +20,8 @@ from tinygan.cli.runs import (RUN_FILES, build_experiment, data_dir_for, environ
                               other_data, read_config, save_figures, write_json)
 from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, TrainingInterrupted,
                          preset)
-from tinygan.gan.config import MODELS, PAPER_EXACTLY
+from tinygan.gan.config import MODELS, OPTIMIZERS, PAPER_EXACTLY
+from tinygan.gan.objectives import LOSSES, PENALTIES
 from tinygan.gan.evaluation import evaluate
 from tinygan.gan.trainer import FREE_ON_RESUME
 
@@ -30,7 +31,9 @@ STAGING = "new-run"        # --force writes the new run's first files in .new-ru
 OVERRIDES = {"steps": "steps", "batch_size": "batch_size", "k": "k", "loss": "loss",
              "label_smoothing": "label_smoothing", "seed": "seed", "lr_g": "lr_g",
              "lr_d": "lr_d", "ema": "ema", "pack": "pack", "checkpoint_every": "checkpoint_every",
-             "model": "model"}
+             "model": "model", "penalty": "penalty", "penalty_weight": "penalty_weight",
+             "weight_clip": "weight_clip", "optimizer": "optimizer", "beta1": "beta1",
+             "beta2": "beta2"}
 
 
 def add_parser(verbs):
@@ -41,8 +44,15 @@ def add_parser(verbs):
                              "of Radford et al. with its own preset)")
     parser.add_argument("--steps", type=int, help="generator updates (default: the preset's)")
     parser.add_argument("--batch-size", type=int, help="m, samples per minibatch")
-    parser.add_argument("--k", type=int, help="discriminator steps per generator step")
-    parser.add_argument("--loss", choices=["minimax", "non_saturating"], help="generator loss")
+    parser.add_argument("--k", type=int, help="discriminator (critic) steps per generator step")
+    parser.add_argument("--loss", choices=LOSSES, help="the loss pair of D and G")
+    parser.add_argument("--penalty", choices=PENALTIES,
+                        help="on D's gradient: gp (WGAN-GP, at interpolates) or r1 (on real data)")
+    parser.add_argument("--penalty-weight", type=float, help="λ of gp, γ of r1 (default 10)")
+    parser.add_argument("--weight-clip", type=float, help="WGAN: clip D's weights to [−c, c]")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, help="for G and D")
+    parser.add_argument("--beta1", type=float, help="Adam's β₁")
+    parser.add_argument("--beta2", type=float, help="Adam's β₂")
     parser.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 − α")
     parser.add_argument("--seed", type=int, help="seed of everything (default 0)")
     parser.add_argument("--lr-g", type=float, help="generator learning rate")
@@ -212,10 +222,11 @@ def _progress_bar(trainer, total, quiet):
     def update(trainer):
         bar.update(1)
         if trainer.history["step"] and trainer.history["step"][-1] == trainer.step - 1:
+            real, fake = trainer.history["d_real"][-1], trainer.history["d_fake"][-1]
+            extra = ({"W1": f"{real - fake:.3f}"} if trainer.config.loss == "wasserstein"
+                     else {"d_real": f"{real:.2f}", "d_fake": f"{fake:.2f}"})
             bar.set_postfix(d_loss=f"{trainer.history['d_loss'][-1]:.3f}",
-                            g_loss=f"{trainer.history['g_loss'][-1]:.3f}",
-                            d_real=f"{trainer.history['d_real'][-1]:.2f}",
-                            d_fake=f"{trainer.history['d_fake'][-1]:.2f}")
+                            g_loss=f"{trainer.history['g_loss'][-1]:.3f}", **extra)
     return bar, update
 
 

@@ -8,6 +8,10 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from tinygan.data import MNIST_DATASETS
+from tinygan.gan.objectives import LOSSES, PENALTIES
+
+BINARY_LOSSES = ("minimax", "non_saturating")     # D's outputs are logits against targets
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
 __all__ = ["GANConfig", "ConfigError", "PRESETS", "MODEL_PRESETS", "preset", "DATASETS", "MODELS",
            "MAX_SEED", "PAPER_EXACTLY"]
 
@@ -32,7 +36,10 @@ class GANConfig:
     steps: int = 4000                  # generator updates (iterations of Algorithm 1)
     batch_size: int = 256              # m
     k: int = 1                         # discriminator steps per generator step
-    loss: str = "non_saturating"       # generator loss: "minimax" or "non_saturating"
+    loss: str = "non_saturating"       # the loss pair for D and G: one of objectives.LOSSES
+    penalty: str = "none"              # "none", "gp" (WGAN-GP) or "r1" (Mescheder et al.)
+    penalty_weight: float = 10.0       # λ of gp, γ of r1
+    weight_clip: float = 0.0           # WGAN: clip D's weights to [−c, c] after each step; 0 = off
     label_smoothing: float = 0.0       # α: real targets 1 − α (one-sided smoothing)
     fake_label: float = 0.0            # β: fake targets (two-sided smoothing when > 0)
     seed: int = 0
@@ -112,8 +119,16 @@ class GANConfig:
         need(self.steps >= 0, f"steps must be ≥ 0, got {self.steps}")
         need(self.batch_size >= 1, f"batch size must be ≥ 1, got {self.batch_size}")
         need(self.k >= 1, f"k (discriminator steps per generator step) must be ≥ 1, got {self.k}")
-        need(self.loss in ("minimax", "non_saturating"),
-             f"loss must be 'minimax' or 'non_saturating', got {self.loss!r}")
+        need(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        need(self.penalty in PENALTIES,
+             f"penalty must be one of {', '.join(PENALTIES)}, got {self.penalty!r}")
+        need(math.isfinite(self.penalty_weight) and self.penalty_weight > 0,
+             f"penalty weight must be a finite number > 0, got {self.penalty_weight}")
+        need(math.isfinite(self.weight_clip) and self.weight_clip >= 0,
+             f"weight clip must be a finite number ≥ 0 (0 = off), got {self.weight_clip}")
+        need(self.loss in BINARY_LOSSES or (self.label_smoothing == 0 and self.fake_label == 0),
+             f"label smoothing needs a loss with targets ({', '.join(BINARY_LOSSES)}), "
+             f"not {self.loss}")
         need(0 <= self.label_smoothing < 0.5,
              f"label smoothing α must be in [0, 0.5), got {self.label_smoothing}")
         need(0 <= self.fake_label < 0.5, f"fake label β must be in [0, 0.5), got {self.fake_label}")
@@ -127,8 +142,8 @@ class GANConfig:
                      "checkpoint_every", "eval_samples"):
             need(getattr(self, name) >= 1, f"{name} must be ≥ 1, got {getattr(self, name)}")
         need(self.momentum_steps >= 0, f"momentum_steps must be ≥ 0, got {self.momentum_steps}")
-        need(self.optimizer in ("adam", "sgd"),
-             f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        need(self.optimizer in OPTIMIZERS,
+             f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
             need(math.isfinite(value) and value > 0,

@@ -8,6 +8,10 @@
         descend ∇_θg (1/m) Σ log(1 − D(G(z)))               ("minimax")
             or  ∇_θg (1/m) Σ −log D(G(z))                   ("non_saturating", the default)
 
+The loss pair is ``config.loss`` (``gan.objectives``: also least_squares, hinge and
+wasserstein, whose D is a critic), with an optional penalty on D's gradient (``gp``, ``r1``)
+and weight clipping.
+
 Every random draw comes from a stream of the run's seed named for its purpose
 (``backend.stream_seed``: "init", "data", "discriminator" step t, j, "generator" step t,
 "sampling"), and data batches are indexed by step, so a run resumed from a checkpoint ends with exactly the parameters of
@@ -27,9 +31,9 @@ import warnings
 
 from tinygan import backend, optim
 from tinygan.checkpoint import load, save
-from tinygan.gan.config import GANConfig
+from tinygan.gan import objectives
+from tinygan.gan.config import BINARY_LOSSES, GANConfig
 from tinygan.gan.ema import ExponentialMovingAverage
-from tinygan.nn import functional as F
 from tinygan.nn.utils import clip_column_norms_, grad_norm
 from tinygan.ops import concatenate, sigmoid
 from tinygan.tensor import no_grad
@@ -60,6 +64,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 def _make_optimizer(config, parameters, lr):
     if config.optimizer == "adam":
         return optim.Adam(parameters, lr=lr, betas=(config.beta1, config.beta2))
+    if config.optimizer == "rmsprop":
+        return optim.RMSprop(parameters, lr=lr)
     return optim.SGD(parameters, lr=lr, momentum=config.momentum)
 
 
@@ -96,6 +102,7 @@ class Trainer:
                                     ("g_momentum", self.g_optimizer)):
                 self.schedules[name] = optim.LinearRamp(optimizer, c.momentum, c.final_momentum, ramp)
         self.ema = ExponentialMovingAverage(generator, c.ema) if c.ema else None
+        self.losses = objectives.loss_pair(c.loss)       # (D's loss, G's loss)
         self._pending_losses = []
 
     # ----- one iteration ------------------------------------------------------------------
@@ -109,11 +116,16 @@ class Trainer:
             fake = self.generator.sample(m)
         logits = self.discriminator(concatenate([real, fake]))     # one pass for both halves
         half = logits.shape[0] // 2                                # m, or m/pack with PacGAN
-        loss = F.discriminator_loss(logits[:half], logits[half:], 1 - c.label_smoothing,
-                                    c.fake_label)
+        targets = (1 - c.label_smoothing, c.fake_label) if c.loss in BINARY_LOSSES else ()
+        loss = self.losses.discriminator(logits[:half], logits[half:], *targets)
+        penalty = objectives.penalty(c.penalty, self.discriminator, real, fake, c.penalty_weight)
+        if penalty is not None:
+            loss = loss + penalty
         self.d_optimizer.zero_grad()
         loss.backward()
         self.d_optimizer.step()
+        if c.weight_clip:
+            objectives.clip_weights_(self.discriminator, c.weight_clip)
         if c.d_max_col_norm:
             for name, parameter in self.discriminator.named_parameters():
                 if name.endswith("weight"):
@@ -127,7 +139,7 @@ class Trainer:
         self.discriminator.requires_grad_(False)
         try:
             fake_logits = self.discriminator(self.generator.sample(c.batch_size))
-            loss = F.generator_loss(fake_logits, c.loss)
+            loss = self.losses.generator(fake_logits)
             self.g_optimizer.zero_grad()
             loss.backward()
         finally:
@@ -145,8 +157,10 @@ class Trainer:
             d_loss, logits, m = self.discriminator_step(j)
         if logging:
             d_norm = grad_norm(self.discriminator.parameters())
-            with no_grad():
-                probabilities = sigmoid(logits.detach()).data
+            with no_grad():        # D's probabilities; a critic's raw values (their gap ≈ W₁)
+                outputs = logits.detach()
+                probabilities = (sigmoid(outputs) if self.config.loss in BINARY_LOSSES
+                                 else outputs).data
             d_real, d_fake = float(probabilities[:m].mean()), float(probabilities[m:].mean())
         g_loss = self.generator_step()
         for schedule in self.schedules.values():
