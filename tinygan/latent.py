@@ -15,9 +15,8 @@ it. On digits the attribute can be measured: ``ink`` (stroke thickness as ink ma
 """
 import math
 
-import numpy
-
 from tinygan import backend
+from tinygan.backend import host as numpy      # host-side measures of images and z
 from tinygan.tensor import Tensor, no_grad
 
 __all__ = ["lerp", "slerp", "shell", "attribute_vector", "ink", "slant", "interpolations",
