@@ -3,7 +3,6 @@ from tinygan import backend
 from tinygan.nn import functional as F
 from tinygan.nn import init
 from tinygan.nn.module import Module, Parameter
-from tinygan.tensor import Tensor
 
 __all__ = ["Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity", "Maxout", "Dropout",
            "BatchNorm1d"]
