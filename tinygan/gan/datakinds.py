@@ -109,7 +109,9 @@ class ImageData:
         """The paper's Parzen-window log-likelihood with σ and the real-data ceiling,
         digit-class coverage by a tinygan classifier, and nearest-training distances."""
         mnist = self.mnist
-        parzen = parzen_evaluation(samples, mnist.valid, mnist.test, ceiling_samples=mnist.train)
+        # the protocol's sizes: 1,000 validation images for σ, 10,000 training images as centres
+        parzen = parzen_evaluation(samples, mnist.valid[:1000], mnist.test,
+                                   ceiling_samples=mnist.train[:10000])
         classifier = train_digit_classifier(mnist.train, mnist.train_labels, seed=seed)
         accuracy = float((backend.to_numpy(predict(classifier, mnist.test))
                           == mnist.test_labels).mean())
