@@ -19,6 +19,11 @@ def test_samples_from_the_data_capture_all_modes_with_the_closed_form_quality():
         assert result["modes_captured"] == mixture.components
         assert abs(result["high_quality"] - (1 - math.exp(-4.5))) < 0.003
         assert abs(result["min_mode_share"] - 1 / mixture.components) < 0.02
+        # shares of all samples: the same shares times the high-quality fraction, summing to it
+        np.testing.assert_allclose(result["mode_shares_of_all"],
+                                   np.array(result["mode_shares"]) * result["high_quality"],
+                                   rtol=1e-12)
+        assert result["min_mode_share_of_all"] == min(result["mode_shares_of_all"])
         assert result["jsd"] < 0.02
 
 
@@ -27,6 +32,7 @@ def test_a_collapsed_generator_is_caught():
     collapsed = np.tile(np.array(ring.means[3]), (2500, 1)) + 0.001
     result = metrics.mode_coverage(collapsed, ring)
     assert result["modes_captured"] == 1 and result["high_quality"] == 1.0
+    assert result["min_mode_share_of_all"] == 0.0 and max(result["mode_shares_of_all"]) == 1.0
     assert result["jsd"] > 0.5
     between = np.zeros((100, 2))                 # the ring's centre: far from every mode
     assert metrics.mode_coverage(between, ring)["high_quality"] == 0.0

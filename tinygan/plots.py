@@ -20,13 +20,27 @@ def save(figure, path):
     return figure
 
 
-def samples_figure(samples, distribution=None, path=None, title="generated samples"):
+def samples_figure(samples, distribution=None, path=None, title="generated samples",
+                   mode_shares=None):
     """2-D: generated samples over the data density's contours; 1-D: a histogram of the
-    samples over the data density."""
+    samples over the data density. With ``mode_shares`` (each mode's share of all samples,
+    as high-quality samples of that mode) a bar chart beside the scatter shows where the
+    mass is, against the ideal equal share: a mode count alone hides a mode with 0.1%."""
     from tinygan import backend
     samples = numpy.asarray(samples)
-    figure = _figure(figsize=(5, 5) if samples.ndim == 2 and samples.shape[1] == 2 else (6, 3.5))
-    axes = figure.add_subplot()
+    two_d = samples.ndim == 2 and samples.shape[1] == 2
+    bars = two_d and mode_shares is not None
+    figure = _figure(figsize=(10, 4.6) if bars else (5, 5) if two_d else (6, 3.5))
+    axes = figure.add_subplot(1, 2, 1) if bars else figure.add_subplot()
+    if bars:
+        shares = figure.add_subplot(1, 2, 2)
+        ideal = 1 / len(mode_shares)
+        shares.bar(numpy.arange(len(mode_shares)), mode_shares, color="tab:red")
+        shares.axhline(ideal, color="tab:green", linestyle="--", label=f"ideal {ideal:.1%}")
+        shares.set_xlabel("mode")
+        shares.set_ylabel("share of all samples")
+        shares.set_title(f"smallest share {min(mode_shares):.1%}")
+        shares.legend(loc="upper right")
     if samples.ndim == 2 and samples.shape[1] == 2:
         if distribution is not None:
             means = numpy.asarray(distribution.means)

@@ -58,17 +58,21 @@ class ToyData:
     def summary(self, metrics):
         if "modes" in metrics:
             return (f"modes captured {metrics['modes_captured']}/{metrics['modes']}, "
-                    f"high-quality samples {100 * metrics['high_quality']:.1f}%, "
-                    f"JSD {metrics['jsd']:.3f} nats")
+                    f"high-quality samples {100 * metrics['high_quality']:.1f}%, smallest "
+                    f"mode share {100 * metrics['min_mode_share_of_all']:.1f}% of all samples "
+                    f"(ideal {100 / metrics['modes']:.1f}%), JSD {metrics['jsd']:.3f} nats")
         return (f"JSD to the data {metrics['jsd']:.3f} nats; sample mean "
                 f"{metrics['sample_mean']:.3f} (data {metrics['data_mean']:.3f}), std "
                 f"{metrics['sample_std']:.3f} (data {metrics['data_std']:.3f})")
 
     def samples_figure(self, samples, path):
-        """The samples over the data's density (a histogram in 1-D)."""
+        """The samples over the data's density (a histogram in 1-D); for 2-D mixtures each
+        mode's share of all samples as bars against the ideal."""
         from tinygan import plots            # matplotlib only when a figure is drawn
+        shares = (mode_coverage(samples, self.distribution)["mode_shares_of_all"]
+                  if self.distribution.dim == 2 else None)
         return plots.samples_figure(samples, self.distribution, path,
-                                    title=f"{self.name}: generated samples")
+                                    title=f"{self.name}: generated samples", mode_shares=shares)
 
 
 class ImageData:

@@ -45,5 +45,9 @@ def mode_coverage(samples, distribution, threshold=3.0, jsd_samples=None, bins=1
         "high_quality": float(good.mean()),
         "mode_shares": shares,
         "min_mode_share": min(shares),
+        # a mode's share of all samples (its high-quality samples / all samples), the
+        # measure of how evenly the mass is spread (ideal: 1 / modes each)
+        "mode_shares_of_all": backend.to_numpy(counts / x.shape[0]).tolist(),
+        "min_mode_share_of_all": float(backend.to_numpy(counts.min()) / x.shape[0]),
         "jsd": histogram_jsd(x, reference, bins=bins, bounds=bounds if len(bounds) > 1 else bounds[0]),
     }
