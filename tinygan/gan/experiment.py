@@ -22,9 +22,10 @@ class Experiment:
 
 def build(config="ring", callbacks=(), checkpoint_path=None, data_dir=None, **overrides):
     """A ready Experiment for ``config`` (a GANConfig, or a data set name whose preset is
-    used), with any field overridden by keyword (``build("ring", steps=500, seed=3)``)."""
+    used; ``model=`` picks that model family's preset), with any field overridden by keyword
+    (``build("ring", steps=500, seed=3)``, ``build("mnist", model="dcgan")``)."""
     if isinstance(config, str):
-        config = preset(config)
+        config = preset(config, overrides.get("model"))   # a model family has its own preset
     config = config.with_(**overrides).validate()
     data = data_kind(config.dataset, data_dir)
     backend.manual_seed(backend.stream_seed(config.seed, "init"))
