@@ -276,7 +276,7 @@ def _backpropagate(outputs, gradients, retain_graph, create_graph, targets):
                 else:
                     parent_grad = rule(Tensor(g), node, *parents, **params).data
                 if parent_grad.shape != parent.shape:
-                    parent_grad = _unbroadcast(parent_grad, parent.shape)
+                    parent_grad = unbroadcast(parent_grad, parent.shape)
                 _accumulate(grads, parent, parent_grad)
             if not retain_graph:                              # release buffers
                 node._parents, node._op, node._params = (), _FREED, {}
@@ -319,7 +319,7 @@ def _topological_order(outputs):
     return order
 
 
-def _unbroadcast(g, shape):
+def unbroadcast(g, shape):
     """Sum a gradient (a Tensor or an array) over the axes along which its input was
     broadcast.
 

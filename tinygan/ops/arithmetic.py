@@ -1,7 +1,7 @@
 """Binary arithmetic with broadcasting: + − × / ** and matrix products.
 
 Each rule is written for the broadcast shape; the engine sums it back to each input's
-shape (``tensor._unbroadcast``), so no op repeats that logic. Rules take
+shape (``tensor.unbroadcast``), so no op repeats that logic. Rules take
 (g, y, *inputs): g = ∂L/∂y, y the op's output, and return ∂L/∂input.
 """
 from tinygan.backend import get_array_module

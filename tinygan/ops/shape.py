@@ -6,7 +6,7 @@ from tinygan import backend
 from tinygan.backend import get_array_module
 from tinygan.ops.table import Case
 from tinygan.ops.table import OPS
-from tinygan.tensor import Tensor, apply, entry_point, op, same_kind
+from tinygan.tensor import Tensor, apply, entry_point, op, same_kind, unbroadcast
 
 __all__ = ["reshape", "transpose", "broadcast_to", "getitem", "concatenate", "stack",
            "astype"]
@@ -64,14 +64,7 @@ def transpose(x, *axes):
     return apply(OPS["transpose"], (x,), {"axes": axes})
 
 
-def _sum_to(g, shape):
-    """Σ of g over the axes that broadcasting to g's shape added or stretched."""
-    extra = g.ndim - len(shape)
-    stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
-    return g.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
-
-
-@op(grads=(lambda g, y, x, shape: _sum_to(g, x.shape),), methods=("broadcast_to",), arrays=True,
+@op(grads=(lambda g, y, x, shape: unbroadcast(g, x.shape),), methods=("broadcast_to",), arrays=True,
     cases=(Case(((3, 1),), call=lambda x: x.broadcast_to((2, 3, 4))),))
 def broadcast_to(x, shape):
     """y = x repeated along new or length-1 axes to ``shape`` (a read-only view);
