@@ -18,7 +18,7 @@
 #
 # **Prerequisites.** Lesson 1 (autograd, `gradcheck`), lesson 8 (the MNIST GAN).
 #
-# **Time to run.** full: about 2 min (300 DCGAN steps); fast (`TINYGAN_FAST=1`): about 4 s.
+# **Time to run.** full: about 2 min; fast (`TINYGAN_FAST=1`): about 4 s.
 #
 # **The idea.** A convolution slides one small weight tensor over the image. Unfolding every
 # kH × kW patch into a row ("im2col") turns it into a matrix product:

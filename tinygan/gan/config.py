@@ -218,9 +218,6 @@ def preset(dataset, model=None):
     if dataset not in PRESETS:
         raise ConfigError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
     config = PRESETS[dataset]
-    if model is None or model == config.model:
-        return config
-    if model not in MODEL_PRESETS:
-        raise ConfigError(f"model {model!r} has no preset for {dataset}; choose from "
-                          f"{', '.join([config.model, *MODEL_PRESETS])}")
+    if model is None or model == config.model or model not in MODEL_PRESETS:
+        return config          # a family without a preset of its own is a plain override
     return config.with_(**MODEL_PRESETS[model]).validate()
