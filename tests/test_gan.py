@@ -215,3 +215,16 @@ def test_every_objective_trains_through_the_trainer_and_a_seed_fixes_it(recipe):
 def test_label_smoothing_is_refused_for_losses_without_targets():
     with pytest.raises(gan.ConfigError, match="label smoothing needs a loss with targets"):
         gan.build("ring", loss="hinge", label_smoothing=0.1)
+
+
+def test_a_batch_norm_discriminator_sees_real_and_generated_samples_in_separate_passes():
+    """One pass over [real, fake] would normalise both together; D could then tell them
+    apart by the batch's make-up, and G (judged on fakes alone) gets no signal: measured,
+    a DCGAN whose D loss and G loss both fell to 0 and whose samples stayed noise. With
+    batch norm in D, the D step runs D on each half alone, as the G step does."""
+    trainer = gan.build("mnist-5k", model="dcgan", steps=0, batch_size=8).trainer
+    assert trainer.separate_passes and not gan.build("ring", steps=0).trainer.separate_passes
+    with tg.no_grad():
+        expected = trainer.discriminator(trainer.data.batch(0)).numpy()
+    _, logits, half = trainer.discriminator_step(0)
+    np.testing.assert_array_equal(logits[:half].numpy(), expected)

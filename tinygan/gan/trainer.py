@@ -29,7 +29,7 @@ import threading
 import time
 import warnings
 
-from tinygan import backend, optim
+from tinygan import backend, nn, optim
 from tinygan.checkpoint import load, save
 from tinygan.gan import objectives
 from tinygan.gan.config import BINARY_LOSSES, GANConfig
@@ -103,6 +103,11 @@ class Trainer:
                 self.schedules[name] = optim.LinearRamp(optimizer, c.momentum, c.final_momentum, ramp)
         self.ema = ExponentialMovingAverage(generator, c.ema) if c.ema else None
         self.losses = objectives.loss_pair(c.loss)       # (D's loss, G's loss)
+        # With batch norm in D, real and generated samples go through D in separate passes
+        # (as in the G step): one pass over both would normalise them together, and D could
+        # tell them apart by the batch's make-up rather than by the samples (the DCGAN).
+        self.separate_passes = any(isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d))
+                                   for _, module in discriminator.named_modules())
         self._pending_losses = []
 
     # ----- one iteration ------------------------------------------------------------------
@@ -114,7 +119,11 @@ class Trainer:
         m = real.shape[0]
         with no_grad():
             fake = self.generator.sample(m)
-        logits = self.discriminator(concatenate([real, fake]))     # one pass for both halves
+        if self.separate_passes:
+            real_logits = self.discriminator(real)
+            logits = concatenate([real_logits, self.discriminator(fake)])
+        else:
+            logits = self.discriminator(concatenate([real, fake]))  # one pass for both halves
         half = logits.shape[0] // 2                                # m, or m/pack with PacGAN
         targets = (1 - c.label_smoothing, c.fake_label) if c.loss in BINARY_LOSSES else ()
         loss = self.losses.discriminator(logits[:half], logits[half:], *targets)
