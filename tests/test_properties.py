@@ -9,7 +9,6 @@ import hashlib
 import math
 import os
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,8 @@ from hypothesis import strategies as st
 
 import tinygan as tg
 from tinygan import data, gan, theory
+
+from idx_files import write_idx as _write_idx
 from tinygan.cli import build_parser, evaluate, sample, train
 from tinygan.cli.common import CommandError
 from tinygan.cli.runs import RUN_FILES, experiment_from_checkpoint
@@ -121,19 +122,6 @@ def test_densities_on_any_grid_stay_in_bounds_or_are_refused(points, width, shif
 def _snapshot(folder):
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(Path(folder).rglob("*")) if p.is_file()}
-
-
-def _write_idx(folder, n_train=30, n_test=6):
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, magic, shape in [("train-images-idx3-ubyte", 2051, (n_train, 28, 28)),
-                               ("train-labels-idx1-ubyte", 2049, (n_train,)),
-                               ("t10k-images-idx3-ubyte", 2051, (n_test, 28, 28)),
-                               ("t10k-labels-idx1-ubyte", 2049, (n_test,))]:
-        values = rng.integers(0, 256 if len(shape) > 1 else 10, shape, dtype=np.uint8)
-        (folder / stem).write_bytes(struct.pack(">I", magic) + struct.pack(
-            ">" + "I" * len(shape), *shape) + values.tobytes())
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ import pytest
 
 import tinygan as tg
 from tinygan import data, gan, theory
+
+from idx_files import write_idx as _write_idx
 
 TOY = ["--dataset", "ring", "--steps", "6", "--batch-size", "32", "--quiet"]
 
@@ -313,21 +314,6 @@ def test_an_infinite_optimizer_state_is_caught(tmp_path):
 
 
 # ----- provenance -----------------------------------------------------------------------
-def _write_idx(folder, n_train=30, n_test=6, labels=None):
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, magic, shape in [("train-images-idx3-ubyte", 2051, (n_train, 28, 28)),
-                               ("train-labels-idx1-ubyte", 2049, (n_train,)),
-                               ("t10k-images-idx3-ubyte", 2051, (n_test, 28, 28)),
-                               ("t10k-labels-idx1-ubyte", 2049, (n_test,))]:
-        values = rng.integers(0, 256 if len(shape) > 1 else 10, shape, dtype=np.uint8)
-        if labels is not None and stem.startswith("train-labels"):
-            values[:len(labels)] = labels
-        (folder / stem).write_bytes(struct.pack(">I", magic) + struct.pack(
-            ">" + "I" * len(shape), *shape) + values.tobytes())
-    return folder
-
-
 def test_every_checkpoint_and_metrics_file_records_its_data(run_folder):
     source = tg.load(run_folder / "checkpoint.npz")["data_source"]
     assert source == data.ring().provenance()
