@@ -16,12 +16,10 @@ im2col needs for the same work, on preallocated operands: forward (N·Ho·Wo, C�
 convolutions, not im2col. Writes benchmarks/results/conv_step-<time>.json.
 """
 import argparse
-import datetime
-import json
 import os
 from pathlib import Path
 
-from harness import Contender, Unavailable, git_commit, machine, run_group
+from harness import Contender, Unavailable, git_commit, machine, run_group, write_results
 from reference_numpy import GemmFloor, flops
 
 HERE = Path(__file__).resolve()
@@ -231,10 +229,7 @@ def main():
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"conv_step-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
-    print(f"wrote {path}")
+    print(f"wrote {write_results(record, args.out, 'conv_step')}")
 
 
 if __name__ == "__main__":

@@ -18,14 +18,12 @@ benchmarks/results/gan_step-<time>.json with every sample, the machine, load ave
 BLAS kernels and threads, versions and tinygan's git commit.
 """
 import argparse
-import datetime
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
 
-from harness import Contender, git_commit, machine, probe, run_group
+from harness import Contender, git_commit, machine, probe, run_group, write_results
 from reference_numpy import flops, gemm_shapes
 
 TINYGAN, NUMPY, TORCH = ("tinygan",), ("numpy",), ("numpy", "torch")
@@ -201,10 +199,7 @@ def main():
     record["environment"]["load_after"] = os.getloadavg()
     print("\n" + "\n".join(environment_lines(record)))
     print_results(record, args.markdown)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"gan_step-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
-    print(f"\nwrote {path}")
+    print(f"\nwrote {write_results(record, args.out, 'gan_step')}")
 
 
 if __name__ == "__main__":

@@ -187,6 +187,16 @@ def run_group(contenders, repeats=7, iterations=None, warmup=3, threads=None,
 
 
 # ----- the environment --------------------------------------------------------------------
+def write_results(record, folder, stem):
+    """``record`` as ``folder/<stem>-<time>.json`` (the run's results and environment);
+    returns the path."""
+    import datetime
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return path
+
+
 def cpu_model():
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
