@@ -35,9 +35,10 @@ def _use_backend(name):
 
 
 # ----- the paper's MNIST GAN ------------------------------------------------------------
-def tinygan_mnist(m=100, dropout=True, backend="numpy"):
-    from tinygan import gan, nn
+def tinygan_mnist(m=100, dropout=True, backend="numpy", fused=True):
+    from tinygan import fused as fusion, gan, nn
     _use_backend(backend)
+    fusion.set_enabled(fused)
     trainer = gan.build("mnist-5k", batch_size=m, **PAPER).trainer
     if not dropout:
         for _, module in trainer.discriminator.named_modules():

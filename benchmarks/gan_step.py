@@ -56,11 +56,17 @@ def cases(quick):
     for m in sizes:
         yield (f"sweep_m{m}", f"paper's MNIST GAN, m = {m}, with dropout",
                paper_contenders(m, True), {"sweep": True})
-    yield ("gpu", "GPU: paper's MNIST GAN, m = 100, with dropout",
-           [Contender("tinygan CuPy", "contenders", "tinygan_mnist",
-                      dict(m=100, dropout=True, backend="cupy"), TINYGAN),
-            Contender("PyTorch CUDA", "contenders", "torch_mnist",
-                      dict(m=100, dropout=True, device="cuda"), TORCH)], {"warmup": 10})
+    for m in (100, 1000):
+        yield (f"gpu{'' if m == 100 else f'_m{m}'}", f"GPU: paper's MNIST GAN, m = {m}, with dropout",
+               [Contender("tinygan CuPy", "contenders", "tinygan_mnist",
+                          dict(m=m, dropout=True, backend="cupy"), TINYGAN),
+                Contender("tinygan CuPy, unfused", "contenders", "tinygan_mnist",
+                          dict(m=m, dropout=True, backend="cupy", fused=False), TINYGAN),
+                Contender("PyTorch CUDA", "contenders", "torch_mnist",
+                          dict(m=m, dropout=True, device="cuda"), TORCH),
+                Contender("tinygan NumPy", "contenders", "tinygan_mnist",
+                          dict(m=m, dropout=True), TINYGAN)],
+               {"warmup": 10, "gpu": True})
 
 
 # ----- printing -----------------------------------------------------------------------------
@@ -115,6 +121,11 @@ def print_results(record, markdown):
             paper = key.startswith("paper_")
             table(groups[key]["title"], header + ["GFLOP/s"] * paper,
                   group_rows(groups[key], 100 if paper else None), markdown)
+            reports = groups[key]["contenders"]
+            gpu, cpu = reports.get("tinygan CuPy"), reports.get("tinygan NumPy")
+            if gpu and cpu and gpu["status"] == cpu["status"] == "ok":
+                print(f"tinygan on CuPy is {cpu['median'] / gpu['median']:.1f} × faster than "
+                      f"tinygan on NumPy ({record['threads']} threads) here")
     rows = []
     for key in [k for k in groups if k.startswith("sweep_") or k == "paper_dropout"]:
         reports = groups[key]["contenders"]
@@ -185,7 +196,8 @@ def main():
           f"products, {flops(gemm_shapes(100)) / 1e9:.2f} GFLOP; medians of {repeats} "
           f"interleaved repeats of about {seconds} s, each contender in its own process")
     for key, title, contenders, options in cases(args.quick):
-        if args.only and key not in args.only and not (options.get("sweep") and "sweep" in args.only):
+        if args.only and key not in args.only and not (options.get("sweep") and "sweep" in args.only) \
+                and not (options.get("gpu") and "gpu" in args.only):
             continue
         sweep = options.get("sweep", False)
         load = os.getloadavg()

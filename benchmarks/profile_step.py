@@ -4,6 +4,8 @@
     python benchmarks/profile_step.py torch mnist_dropout     # torch.profiler, by aten op
     python benchmarks/profile_step.py hand mnist_dropout      # page faults only
     python benchmarks/profile_step.py passes                  # each NumPy pass alone
+    python benchmarks/profile_step.py tinygan mnist_dropout --backend cupy --functions 30
+                                  # on a GPU: host time per function (the GPU runs behind it)
 
 Cases: mnist_dropout, mnist_no_dropout (the paper's model, m = 100) and toy (the ring
 preset). Every run is one process; threads follow OMP/OPENBLAS_NUM_THREADS. Times on a
@@ -86,7 +88,7 @@ def page_faults(step, n):
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / n
 
 
-def profile_tinygan(step, n):
+def profile_tinygan(step, n, functions=0):
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
@@ -106,6 +108,13 @@ def profile_tinygan(step, n):
           f"{sum(calls.values()):.0f} Python calls per iteration")
     for label, ms in sorted(totals.items(), key=lambda item: -item[1]):
         print(f"  {ms:7.2f} ms  {100 * ms / profiled:5.1f} %  {calls[label]:7.0f} calls  {label}")
+    if functions:
+        print(f"\nthe {functions} functions with the most own time (ms per iteration):")
+        rows = sorted(stats.items(), key=lambda item: -item[1][2])[:functions]
+        for (filename, line, name), (_, ncalls, tottime, cumtime, _) in rows:
+            where = "/".join(filename.split("/")[-2:])
+            print(f"  {1000 * tottime / n:7.3f} own {1000 * cumtime / n:8.3f} cum "
+                  f"{ncalls / n:6.0f} calls  {where}:{line} {name}")
 
 
 def profile_torch(step, n):
@@ -225,11 +234,23 @@ def main():
     parser.add_argument("case", nargs="?", default="mnist_dropout",
                         choices=["mnist_dropout", "mnist_no_dropout", "toy"])
     parser.add_argument("-n", type=int, default=20, help="iterations to profile")
+    parser.add_argument("--backend", default="numpy", help="tinygan's backend (cupy on a GPU)")
+    parser.add_argument("--functions", type=int, default=0,
+                        help="also list the N functions with the most own time")
     args = parser.parse_args()
     if args.contender == "passes":
         passes()
         return
-    step = FACTORIES[(args.contender, args.case)]()
+    if args.backend != "numpy":
+        if (args.contender, args.case) != ("tinygan", "mnist_dropout"):
+            parser.error("--backend works with: tinygan mnist_dropout")
+        train_step, synchronize = contenders.tinygan_mnist(100, True, backend=args.backend)
+
+        def step():                 # the host queues kernels; wait for them every iteration
+            train_step()
+            synchronize()
+    else:
+        step = FACTORIES[(args.contender, args.case)]()
     for _ in range(3):
         step()
     print(f"{args.contender}, {args.case}: {page_faults(step, args.n):.0f} minor page faults "
@@ -241,7 +262,7 @@ def main():
         best = min(best, 1000 * (time.perf_counter() - started))
     print(f"fastest of {args.n} iterations: {best:.2f} ms")
     if args.contender == "tinygan":
-        profile_tinygan(step, args.n)
+        profile_tinygan(step, args.n, args.functions)
     elif args.contender == "torch":
         profile_torch(step, args.n)
 

@@ -1,6 +1,7 @@
 """The ``tinygan`` command, run as a user runs it: in a subprocess."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -19,8 +20,10 @@ def tinygan(*args, cwd=None):
 def test_version_and_info():
     assert tinygan("--version").stdout.strip() == f"tinygan {tg.__version__}"
     info = tinygan("info")
-    assert info.returncode == 0 and "backend in use  numpy" in info.stdout
-    assert "GPU visible" in info.stdout
+    expected = os.environ.get("TINYGAN_BACKEND", "").strip().lower() or "numpy"   # cupy in .ci/gpu
+    assert info.returncode == 0 and re.search(rf"^backend in use +{expected}$", info.stdout, re.M)
+    assert re.search(r"^GPU visible +(yes|no): ", info.stdout, re.M)
+    assert re.search(r"^fused kernels +(on|off)", info.stdout, re.M)
 
 
 def test_train_writes_every_artefact_and_resume_continues(tmp_path):

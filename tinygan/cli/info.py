@@ -21,6 +21,7 @@ def _version(module_name):
 
 def run(args):
     import tinygan
+    from tinygan import fused
     lines = [
         ("tinygan", tinygan.__version__),
         ("python", platform.python_version()),
@@ -31,6 +32,7 @@ def run(args):
         ("backend in use", backend.status()),
         ("backends", ", ".join(backend.backend_names())),
         ("GPU visible", backend.gpu_status()),
+        ("fused kernels", "on (CuPy)" if fused.enabled() else "off (TINYGAN_FUSED=0)"),
     ]
     width = max(len(name) for name, _ in lines)
     for name, value in lines:

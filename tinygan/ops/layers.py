@@ -2,7 +2,7 @@
 cross-entropy from logits, each with a hand-written fast forward. Their gradients are
 again ops (maxout's gradient routes g to the winning pieces; the adjoint of routing is
 gathering), so a gradient penalty through the paper's discriminator works."""
-from tinygan import backend
+from tinygan import backend, fused
 from tinygan.backend import get_array_module, host
 from tinygan.ops.activations import softplus_array
 from tinygan.ops.table import Case
@@ -50,6 +50,9 @@ def _example_winners(n, units, pieces):
 
 
 def _maxout_grad(g, y, x, pieces):
+    routed = fused.maxout_backward(g, y, x, pieces)     # one GPU kernel on CuPy arrays
+    if routed is not None:
+        return routed
     winners = _winners(array_of(x), array_of(y), pieces)
     return same_kind(maxout_route, g, winners=winners)
 
@@ -113,6 +116,9 @@ def _example_keep(shape):
 def masked_scale(x, keep, scale):
     """y = x · keep · scale for a 0/1 mask (dropout's op);  ∂y/∂x = keep · scale: the same
     op applied to g."""
+    out = fused.masked_scale(x, keep, scale)
+    if out is not None:
+        return out
     out = get_array_module(x).multiply(x, keep)
     out *= scale
     return out
@@ -122,7 +128,12 @@ def _example_targets(shape):
     return backend.asarray(host.random.default_rng(5).random(shape))
 
 
-@op(grads=(lambda g, y, logits, targets: g * (same_kind(sigmoid, logits) - targets),),
+def _bce_grad(g, y, logits, targets):
+    grad = fused.bce_grad(g, logits, targets)
+    return g * (same_kind(sigmoid, logits) - targets) if grad is None else grad
+
+
+@op(grads=(_bce_grad,),
     public=False, arrays=True,
     cases=(Case(((6, 1),), call=lambda x: bce_with_logits(
                     x, targets=_example_targets((6, 1)).astype(x.dtype))),
@@ -131,4 +142,5 @@ def bce_with_logits(logits, targets):
     """ℓ(l, t) = −[t log σ(l) + (1 − t) log(1 − σ(l))] = softplus(l) − t·l, one fused op;
     ∂ℓ/∂l = σ(l) − t (targets t: a number or an array of the logits' dtype). Finite
     and exact at l = ±1e4."""
-    return softplus_array(logits) - targets * logits
+    out = fused.bce_with_logits(logits, targets)
+    return softplus_array(logits) - targets * logits if out is None else out

@@ -1,4 +1,5 @@
 """Adam (Kingma & Ba 2015)."""
+from tinygan import fused
 from tinygan.backend import get_array_module
 from tinygan.optim.optimizer import Optimizer
 
@@ -32,6 +33,8 @@ class Adam(Optimizer):
             state["_scratch"] = (xp.empty_like(parameter.data), xp.empty_like(parameter.data))
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        if fused.adam_(parameter.data, m, v, grad, beta1, beta2, t, group["lr"], group["eps"]):
+            return                                   # the lines below, in one GPU kernel
         step, denominator = state["_scratch"]       # reused buffers: no temporaries
         m *= beta1
         xp.multiply(grad, 1 - beta1, out=step)

@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, as the 2014 paper trained its GAN."""
+from tinygan import fused
 from tinygan.backend import get_array_module
 from tinygan.optim.optimizer import Optimizer
 
@@ -28,6 +29,9 @@ class SGD(Optimizer):
         lr, momentum = group["lr"], group["momentum"]
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * parameter.data
+        if momentum and not group["nesterov"] and fused.sgd_momentum_(parameter.data, state,
+                                                                       grad, momentum, lr):
+            return                                   # the lines below, in one GPU kernel
         if momentum:
             velocity = state.get("momentum_buffer")
             if velocity is None:
