@@ -35,7 +35,7 @@ def _use_backend(name):
 
 
 # ----- the paper's MNIST GAN ------------------------------------------------------------
-def tinygan_mnist(m=100, dropout=True, backend="numpy", fused=True):
+def tinygan_mnist(m=100, dropout=True, backend="numpy", fused=False):
     from tinygan import fused as fusion, gan, nn
     _use_backend(backend)
     fusion.set_enabled(fused)

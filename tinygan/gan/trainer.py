@@ -80,6 +80,7 @@ class Trainer:
     def __init__(self, generator, discriminator, data, config=None, callbacks=(),
                  checkpoint_path=None, batches_per_epoch=None):
         self.config = (config or GANConfig()).validate()
+        backend.retain_freed_memory()    # the same temporaries every step: no page faults
         self.generator, self.discriminator, self.data = generator, discriminator, data
         self.callbacks = list(callbacks)
         self.checkpoint_path = checkpoint_path
