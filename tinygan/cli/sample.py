@@ -23,6 +23,8 @@ def add_parser(verbs):
     parser.add_argument("--slerp", action="store_true",
                         help="with --interpolate: spherical paths (for a Gaussian z, whose mass "
                              "sits near radius √d), not straight lines")
+    parser.add_argument("--label", type=int, metavar="DIGIT",
+                        help="a conditional GAN (--model cgan): draw only this digit (0-9)")
     parser.add_argument("--data-dir", help="MNIST folder, as for train")
     add_backend_option(parser)
     parser.set_defaults(run=run)
@@ -48,6 +50,15 @@ def validate(args):
     experiment, _ = experiment_from_checkpoint(args.checkpoint, args.data_dir)
     if args.interpolate is not None and experiment.mnist is None:
         raise CommandError("--interpolate draws digits: it needs an MNIST run")
+    conditional = experiment.config.model == "cgan"
+    if args.label is not None and not conditional:
+        raise CommandError(f"--label needs a conditional GAN (trained with --model cgan); "
+                           f"{args.checkpoint} is a {experiment.config.model} run")
+    if args.label is not None and not 0 <= args.label <= 9:
+        raise CommandError(f"--label is a digit from 0 to 9, got {args.label}")
+    if args.interpolate is not None and conditional:
+        raise CommandError("--interpolate walks G's noise alone; a conditional GAN's G also "
+                           "takes a label, which it does not support yet")
     dim = 784 if experiment.mnist is not None else experiment.distribution.dim
     check_memory(2 * 4 * args.n * dim, f"--n {args.n}", "the samples")   # float32, one copy
     return experiment
@@ -69,7 +80,8 @@ def run(args):
         print(f"wrote {args.interpolate} {'slerp' if args.slerp else 'lerp'} paths of step "
               f"{experiment.trainer.step} to {args.out}")
         return 0
-    samples = experiment.trainer.sample(args.n, seed=args.seed)
+    condition = {} if args.label is None else {"label": args.label}
+    samples = experiment.trainer.sample(args.n, seed=args.seed, **condition)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".npy":
         atomic_write(args.out, lambda stream: numpy.save(stream, samples))

@@ -27,13 +27,16 @@ class EpochSampler:
         generator = backend.backend_generator(backend.stream_seed(self.seed, "data", epoch))
         return generator.random(self.data.shape[0]).argsort()
 
-    def batch(self, step):
-        """The rows for global batch number ``step`` (as a Tensor)."""
+    def rows(self, step):
+        """The indices of the rows in global batch number ``step``."""
         epoch, position = divmod(step, self.batches_per_epoch)
         if epoch != self._epoch:
             self._epoch, self._order = epoch, self._shuffle(epoch)
-        rows = self._order[position * self.batch_size:(position + 1) * self.batch_size]
-        return Tensor(self.data[rows])
+        return self._order[position * self.batch_size:(position + 1) * self.batch_size]
+
+    def batch(self, step):
+        """The rows for global batch number ``step`` (as a Tensor)."""
+        return Tensor(self.data[self.rows(step)])
 
 
 class DistributionSampler:

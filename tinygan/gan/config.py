@@ -32,7 +32,7 @@ def seed_problem(seed):
 @dataclass(frozen=True)
 class GANConfig:
     dataset: str = "ring"
-    model: str = "toy"                 # one of MODELS: "toy" (MLPs), "mnist_2014", "dcgan"
+    model: str = "toy"                 # one of MODELS: "toy" (MLPs), "mnist_2014", "dcgan", "cgan"
     steps: int = 4000                  # generator updates (iterations of Algorithm 1)
     batch_size: int = 256              # m
     k: int = 1                         # discriminator steps per generator step
@@ -136,8 +136,9 @@ class GANConfig:
         need(self.noise in ("uniform", "gaussian"),
              f"noise must be 'uniform' or 'gaussian', got {self.noise!r}")
         need(self.model in MODELS, f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
-        need(self.model != "dcgan" or (self.dataset in MNIST_DATASETS and self.pack == 1),
-             "the dcgan model is for MNIST (--dataset mnist or mnist-5k) and takes no --pack")
+        for family in ("dcgan", "cgan"):
+            need(self.model != family or (self.dataset in MNIST_DATASETS and self.pack == 1),
+                 f"the {family} model is for MNIST (--dataset mnist or mnist-5k) and takes no --pack")
         for name in ("noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth", "log_every",
                      "checkpoint_every", "eval_samples"):
             need(getattr(self, name) >= 1, f"{name} must be ≥ 1, got {getattr(self, name)}")
@@ -167,7 +168,7 @@ class GANConfig:
 
 
 DATASETS = ("ring", "grid", "gaussian1d", "mixture1d", *MNIST_DATASETS)
-MODELS = ("toy", "mnist_2014", "dcgan")
+MODELS = ("toy", "mnist_2014", "dcgan", "cgan")
 
 # The defaults per data set: what works best, measured (see README and the issue notes).
 PRESETS = {
@@ -210,6 +211,14 @@ MODEL_PRESETS = {
     "dcgan": dict(model="dcgan", noise="gaussian", noise_dim=100, optimizer="adam", lr_g=2e-4,
                   lr_d=2e-4, beta1=0.5, beta2=0.999, lr_decay=1.0, batch_size=64, pack=1,
                   ema=0.0, steps=5000),
+    # The conditional GAN (Mirza & Osindero 2014, Section 4.1): SGD, m = 100, lr 0.1 decayed
+    # by 1.00004 per update down to 1e-6, momentum 0.5 rising to 0.7 (over 250 epochs, as
+    # the 2014 configuration), uniform z of 100 dimensions; their D constrained as the
+    # 2014 pylearn2 configuration did (max column norm 1.9365); no PacGAN, no EMA.
+    "cgan": dict(model="cgan", noise="uniform", noise_dim=100, optimizer="sgd", lr_g=0.1,
+                 lr_d=0.1, lr_decay=1.00004, lr_floor=1e-6, momentum=0.5, final_momentum=0.7,
+                 momentum_steps=0, batch_size=100, pack=1, ema=0.0, d_max_col_norm=1.9365,
+                 steps=10000),
 }
 
 

@@ -10,6 +10,8 @@ for every kind; a new kind of data is one new class here.
 from tinygan import backend
 from tinygan.data import MNIST_DATASETS, DataError, load_mnist_dataset, make_toy
 from tinygan.data.loader import DistributionSampler, EpochSampler
+from tinygan.gan.conditional import (ConditionalDiscriminator, ConditionalGenerator, PairSampler,
+                                     images_and_labels)
 from tinygan.gan.config import ConfigError
 from tinygan.gan.dcgan import dcgan_discriminator, dcgan_generator
 from tinygan.gan.models import (mlp_discriminator, mlp_generator, paper_mnist_discriminator,
@@ -94,6 +96,10 @@ class ImageData:
         if config.batch_size > len(mnist.train):
             raise ConfigError(f"batch size {config.batch_size} is larger than the "
                               f"{len(mnist.train)} training images of {mnist.source}")
+        if config.model == "cgan":
+            return (ConditionalGenerator(config.noise_dim, config.noise,
+                                         pixel_means=mnist.train.mean(axis=0)),
+                    ConditionalDiscriminator())
         if config.model == "dcgan":
             return (dcgan_generator(config.noise_dim, noise=config.noise), dcgan_discriminator())
         if config.model == "mnist_2014":
@@ -106,13 +112,21 @@ class ImageData:
                                             pack=config.pack)
 
     def sampler(self, config):
-        """A fresh shuffle of the training images every epoch (the run's "data" stream)."""
+        """A fresh shuffle of the training images every epoch (the run's "data" stream);
+        for the conditional GAN the images with their one-hot labels."""
+        if config.model == "cgan":
+            return PairSampler(self.mnist.train, self.mnist.train_labels, config.batch_size,
+                               seed=config.seed)
         return EpochSampler(self.mnist.train, config.batch_size, seed=config.seed)
 
     def evaluate(self, samples, seed):
         """The paper's Parzen-window log-likelihood with σ and the real-data ceiling,
-        digit-class coverage by a tinygan classifier, and nearest-training distances."""
+        digit-class coverage by a tinygan classifier, and nearest-training distances; for a
+        conditional GAN's pairs also each digit's conditional accuracy (``conditional``)."""
         mnist = self.mnist
+        samples, labels = images_and_labels(samples)
+        conditional = {} if labels is None else {"conditional": self.conditional_accuracy(
+            samples, labels)}
         # the protocol's sizes: 1,000 validation images for σ, 10,000 training images as centres
         parzen = parzen_evaluation(samples, mnist.valid[:1000], mnist.test,
                                    ceiling_samples=mnist.train[:10000])
@@ -122,7 +136,7 @@ class ImageData:
         coverage = class_coverage(samples, classifier)
         _, sample_distances = nearest_neighbours(samples[:1000], mnist.train)
         _, test_distances = nearest_neighbours(mnist.test[:1000], mnist.train)
-        return {"parzen": parzen, **coverage, "classifier_test_accuracy": accuracy,
+        return {"parzen": parzen, **coverage, **conditional, "classifier_test_accuracy": accuracy,
                 "nearest_train_distance_samples": float(sample_distances.mean()),
                 "nearest_train_distance_test_images": float(test_distances.mean())}
 
@@ -134,6 +148,7 @@ class ImageData:
         test mean ± standard error, 10,000 training images as the ceiling). The classifier
         is cached in tinygan's data folder, never in a folder of the user's IDX files."""
         from tinygan.metrics.quality import evaluate_mnist_samples
+        samples, _ = images_and_labels(samples)
         if len(self.mnist.train) < JUDGE_MIN_IMAGES:
             return {"quality_skipped": f"{len(self.mnist.train)} training images are too few "
                                        f"to train the judging classifier (it needs "
@@ -148,6 +163,14 @@ class ImageData:
         line = (f"Parzen log-likelihood {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} "
                 f"(σ = {p['sigma']:.3f}; real-data ceiling {p['ceiling_log_likelihood']:.1f}); "
                 f"digit classes with ≥5% of samples: {metrics['classes_covered']}/10")
+        conditional = metrics.get("conditional", {})
+        if "per_digit" in conditional:
+            worst = min(conditional["per_digit"], key=conditional["per_digit"].get)
+            line += (f"\nconditional accuracy (the judge reads the digit asked for): worst "
+                     f"{100 * conditional['worst']:.1f}% (digit {worst}), mean "
+                     f"{100 * conditional['mean']:.1f}%")
+        elif "skipped" in conditional:
+            line += f"\nconditional accuracy skipped: {conditional['skipped']}"
         if "quality_skipped" in metrics:
             line += f"\nclassifier measures skipped: {metrics['quality_skipped']}"
         if "quality" in metrics:
@@ -161,10 +184,34 @@ class ImageData:
                      f"{q['nearest_train_distance']:.2f}")
         return line
 
+    def conditional_accuracy(self, images, labels, progress=True):
+        """Each digit's conditional accuracy: the share of images drawn for label d that the
+        judging classifier (cached, as ``judged``) reads as d; ``{"per_digit": {d: share},
+        "worst": min, "mean": mean}``, or ``{"skipped": why}`` on too small a data set."""
+        from tinygan.metrics.classifier import classifier_outputs, load_or_train_classifier
+        if len(self.mnist.train) < JUDGE_MIN_IMAGES:
+            return {"skipped": f"{len(self.mnist.train)} training images are too few to train "
+                               f"the judging classifier (it needs {JUDGE_MIN_IMAGES})"}
+        classifier, _ = load_or_train_classifier(self.mnist, progress=progress)
+        _, probabilities = classifier_outputs(classifier, images)
+        read = probabilities.argmax(axis=1)
+        labels = backend.to_numpy(labels)
+        per_digit = {str(d): float((read[labels == d] == d).mean())
+                     for d in range(10) if (labels == d).any()}
+        return {"per_digit": per_digit, "worst": min(per_digit.values()),
+                "mean": float(backend.host.mean(list(per_digit.values())))}
+
     def samples_figure(self, samples, path):
-        """A grid of digits."""
+        """A grid of digits; a conditional GAN's in rows of one label each (0 to 9)."""
         from tinygan import plots
-        return plots.image_grid_figure(samples, path)
+        images, labels = images_and_labels(backend.to_numpy(samples))
+        if labels is None or len(set(labels.tolist())) == 1:
+            return plots.image_grid_figure(images, path)
+        rows = [images[labels == d][:10] for d in range(10)]
+        grid = backend.host.zeros((100, images.shape[1]), dtype=images.dtype)
+        for d, row in enumerate(rows):
+            grid[10 * d:10 * d + len(row)] = row
+        return plots.image_grid_figure(grid, path, title="generated digits, one row per label")
 
 
 def data_kind(name, data_dir=None):

@@ -9,7 +9,7 @@ from tinygan import backend, nn
 from tinygan.tensor import Tensor
 
 __all__ = ["Generator", "Discriminator", "mlp_generator", "mlp_discriminator",
-           "paper_mnist_generator", "paper_mnist_discriminator", "NOISE"]
+           "paper_mnist_generator", "paper_mnist_discriminator", "output_bias_from_means", "NOISE"]
 
 NOISE = ("uniform", "gaussian")
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
@@ -95,6 +95,14 @@ def mlp_discriminator(data_dim, hidden=128, depth=2, activation="leaky_relu", pa
     return Discriminator(nn.Sequential(*layers), pack)
 
 
+def output_bias_from_means(layer, pixel_means):
+    """Set a sigmoid output layer's bias to log(p/(1 − p)) of each pixel's mean p over the
+    training data (clipped to p ∈ [1e-3, 1 − 1e-3]): G starts at the average digit."""
+    xp = backend.xp
+    p = xp.clip(backend.asarray(pixel_means, dtype="float32"), 1e-3, 1 - 1e-3)
+    layer.bias.data[...] = xp.log(p / (1 - p))
+
+
 def paper_mnist_generator(noise_dim=100, hidden=1200, pixel_means=None, noise="uniform",
                           weight_range=0.05):
     """The 2014 MNIST generator: z(100) → 1200 ReLU → 1200 ReLU → 784 sigmoid, weights
@@ -102,9 +110,7 @@ def paper_mnist_generator(noise_dim=100, hidden=1200, pixel_means=None, noise="u
     training data (clipped to p ∈ [1e-3, 1 − 1e-3]), so G starts at the average digit."""
     output = nn.Linear(hidden, 784, init=weight_range)
     if pixel_means is not None:
-        xp = backend.xp
-        p = xp.clip(backend.asarray(pixel_means, dtype="float32"), 1e-3, 1 - 1e-3)
-        output.bias.data[...] = xp.log(p / (1 - p))
+        output_bias_from_means(output, pixel_means)
     net = nn.Sequential(nn.Linear(noise_dim, hidden, init=weight_range), nn.ReLU(),
                         nn.Linear(hidden, hidden, init=weight_range), nn.ReLU(),
                         output, nn.Sigmoid())

@@ -276,15 +276,21 @@ class Trainer:
         """The EMA generator when that stabiliser is on, else the trained one."""
         return self.ema.model if self.ema is not None else self.generator
 
-    def sample(self, n, seed=None, chunk=2500):
-        """n generated samples as a host NumPy array (seeded by ``seed``, default the run's)."""
+    def sample(self, n, seed=None, chunk=2500, **condition):
+        """n generated samples as a host NumPy array (seeded by ``seed``, default the run's),
+        drawn with G in evaluation mode (no dropout); ``condition`` goes to G's ``sample``
+        (a conditional GAN's ``label=7``)."""
         generator = self.sampling_generator()
         backend.manual_seed(backend.stream_seed(self.config.seed if seed is None else seed,
                                                 "sampling"))
-        pieces = []
-        with no_grad():
-            for start in range(0, n, chunk):
-                pieces.append(generator.sample(min(chunk, n - start)).data)
+        pieces, training = [], generator.training
+        generator.eval()
+        try:
+            with no_grad():
+                for start in range(0, n, chunk):
+                    pieces.append(generator.sample(min(chunk, n - start), **condition).data)
+        finally:
+            generator.train(training)
         return backend.to_numpy(backend.xp.concatenate(pieces))
 
     # ----- state ----------------------------------------------------------------------------
