@@ -213,12 +213,10 @@ MODEL_PRESETS = {
                   ema=0.0, steps=5000),
     # The conditional GAN (Mirza & Osindero 2014, Section 4.1): SGD, m = 100, lr 0.1 decayed
     # by 1.00004 per update down to 1e-6, momentum 0.5 rising to 0.7 (over 250 epochs, as
-    # the 2014 configuration), uniform z of 100 dimensions; their D constrained as the
-    # 2014 pylearn2 configuration did (max column norm 1.9365); no PacGAN, no EMA.
+    # the 2014 configuration), uniform z of 100 dimensions; no PacGAN, no EMA.
     "cgan": dict(model="cgan", noise="uniform", noise_dim=100, optimizer="sgd", lr_g=0.1,
                  lr_d=0.1, lr_decay=1.00004, lr_floor=1e-6, momentum=0.5, final_momentum=0.7,
-                 momentum_steps=0, batch_size=100, pack=1, ema=0.0, d_max_col_norm=1.9365,
-                 steps=10000),
+                 momentum_steps=0, batch_size=100, pack=1, ema=0.0, steps=10000),
 }
 
 
