@@ -98,7 +98,8 @@ class ImageData:
             return (dcgan_generator(config.noise_dim, noise=config.noise), dcgan_discriminator())
         if config.model == "mnist_2014":
             return (paper_mnist_generator(config.noise_dim, pixel_means=mnist.train.mean(axis=0),
-                                          noise=config.noise),
+                                          noise=config.noise, noise_range=config.noise_range,
+                                          marginal_clip=config.marginal_clip),
                     paper_mnist_discriminator(pack=config.pack))
         generator = mlp_generator(config.noise_dim, 784, config.g_hidden, config.g_depth,
                                   noise=config.noise, output="sigmoid")
