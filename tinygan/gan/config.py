@@ -205,8 +205,13 @@ PRESETS = {
                             batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_decay=1.0015, ema=0.99),
     "mixture1d": GANConfig(dataset="mixture1d", steps=3000, noise_dim=4, g_hidden=64,
                            d_hidden=64, g_depth=2, d_depth=2, ema=0.99),
-    # The 2014 paper's released MNIST configuration (mnist.yaml): SGD, m = 100, lr 0.1
-    # decayed by 1.000004 per update to 1e-6, momentum 0.5 → 0.7 over 250 epochs, k = 1;
+    # The 2014 paper's released MNIST configuration (goodfeli/adversarial, mnist.yaml):
+    # SGD with batch_size 100 and learning_rate .1; ExponentialDecay decay_factor 1.000004,
+    # min_lr .000001 (per update); Momentum init_momentum .5 and MomentumAdjustor start 1,
+    # saturate 250, final_momentum .7 (epochs; here linear per update over 250 epochs, the
+    # same to < 0.001 at every update); k = 1 (one cost, one update per minibatch); the
+    # models' irange .05 (G) and .005 (D), D's input include probability .8 (scale 1.25)
+    # and .5 elsewhere (scale 2) live in gan.models; no max_col_norm in mnist.yaml;
     # plus PacGAN with packs of 2 (the paper's exact setup is pack=1): on the 5k sample the
     # plain discriminator lets G crowd onto a few digits (6 of 10 classes at ≥ 5%), packs of
     # two keep 9 of 10 (README, "Results").
