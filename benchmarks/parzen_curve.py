@@ -31,8 +31,8 @@ def curves(folders):
             ceiling = p.get("ceiling_log_likelihood", ceiling)
             steps = m.get("steps", m.get("step"))
             label += f": {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} at {steps:,} iterations"
-            if points and points[-1]["step"] <= steps:
-                label += f", {points[-1]['training_seconds'] / 60:.0f}+ min of training"
+            if points and points[-1]["step"] == steps:
+                label += f", {points[-1]['training_seconds'] / 60:.0f} min of training"
         result[label] = points
     return result, ceiling
 

@@ -122,6 +122,6 @@ def parzen_curve_figure(curves, path=None, paper=(225.0, 2.0), ceiling=None):
                      label=f"real training images as centres: {ceiling:.1f}")
     axes.set_xlabel("training iterations (minibatches of 100)")
     axes.set_ylabel("Parzen log-likelihood, test set (nats)")
-    axes.legend(loc="lower right")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small")
     axes.grid(alpha=0.3)
     return save(figure, path)
