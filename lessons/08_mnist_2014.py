@@ -26,7 +26,10 @@
 # **One change from the paper, and why.** On the 5,000-digit sample the paper's exact setup
 # lets G crowd onto a few easy digits. The preset therefore adds one named stabiliser,
 # PacGAN (Lin et al. 2018): D judges *pairs* of images (`pack=2`), so a G that draws too many
-# ones makes pairs that look unlike real pairs. `gan.build("mnist", pack=1)` is the paper exactly.
+# ones makes pairs that look unlike real pairs. The paper exactly, as its authors' code ran it
+# (`tinygan train --paper`), is `gan.build("mnist", **gan.config.PAPER_EXACTLY)`: `pack=1`, and
+# D and G updated *together* from one minibatch and one dropout pass of D (their
+# `AdversaryCost2`), D's loss halved, z ~ U(−√3, √3) — Algorithm 1 alternates instead.
 #
 # **Which MNIST.** Full MNIST (the paper's 50,000 / 10,000 / 10,000 split) is used when it is
 # on this machine (`tinygan data fetch mnist` once, or IDX files in `$TINYGAN_DATA`) and the

@@ -135,23 +135,31 @@ def test_evaluate_judges_mnist_samples_with_the_cached_classifier(tmp_path):
     assert real["classifier_score"] > 8
     assert real["confident_share"] > 0.8 and quality["frechet_distance"] > real["frechet_distance"]
     assert metrics["classifier"]["test_accuracy"] > 0.9
-    parzen = metrics["paper_parzen"]
+    parzen = metrics["parzen"]
     assert parzen["ceiling_log_likelihood"] > parzen["log_likelihood"]
     cached = list((tmp_path / "data").glob("mnist-classifier-*.npz"))
     assert [str(path) for path in cached] == [metrics["classifier"]["path"]]
 
 
 def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
-    """--paper removes what the MNIST preset adds (PacGAN's pack of 2) and clashes with an
-    option that contradicts it; it is refused for data that is not MNIST."""
+    """--paper removes what the MNIST preset adds (PacGAN's pack of 2) and sets what the
+    authors' code did (mnist.yaml with AdversaryCost2: simultaneous updates, D's objective
+    halved, z ~ U(−√3, √3), pylearn2's marginal clip 1e-7); it clashes with an option that
+    contradicts it and is refused for data that is not MNIST."""
     run = tmp_path / "paper"
     result = tinygan("train", "--dataset", "mnist-5k", "--paper", "--steps", "2", "--out", run,
                      "--quiet")
     assert result.returncode == 0, result.stderr
-    assert json.loads((run / "config.json").read_text())["pack"] == 1
+    config = json.loads((run / "config.json").read_text())
+    assert (config["pack"], config["update"], config["d_loss_scale"], config["marginal_clip"],
+            config["k"], config["batch_size"], config["lr_d"], config["lr_decay"]) == (
+        1, "simultaneous", 0.5, 1e-7, 1, 100, 0.1, 1.000004)
+    assert config["noise_range"] == pytest.approx(3 ** 0.5, rel=1e-15)
     clash = tinygan("train", "--dataset", "mnist-5k", "--paper", "--pack", "2", "--out",
                     tmp_path / "x")
-    assert clash.returncode == 2 and "--paper means --pack 1; it cannot go with --pack 2" in clash.stderr
+    assert clash.returncode == 2 and clash.stderr.count("--paper means --pack 1, --update "
+                                                        "simultaneous, --d-loss-scale 0.5") == 1
+    assert "it cannot go with --pack 2" in clash.stderr
     toy = tinygan("train", "--dataset", "ring", "--paper", "--out", tmp_path / "y")
     assert toy.returncode == 2 and "not MNIST" in toy.stderr and not (tmp_path / "y").exists()
 

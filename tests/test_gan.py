@@ -258,3 +258,85 @@ def test_trainer_steps_cost_no_page_faults_on_glibc():
                             env=env, timeout=300, check=True)
     tuned, faults = result.stdout.split()
     assert tuned == "True" and float(faults) < 50
+
+
+def test_paper_generator_draws_z_and_sets_its_bias_as_the_released_code():
+    """mnist.yaml's Generator draws z ~ U(−√3, √3) (unit variance; adversarial/__init__.py,
+    get_noise) and pylearn2's init_sigmoid_bias_from_marginals clips pixel means at 1e-7."""
+    mnist = tg.data.load_mnist()
+    pixel_means = mnist.train.mean(axis=0)
+    assert pixel_means[0] == 0                      # a corner pixel: never inked
+    tg.manual_seed(0)
+    G = gan.paper_mnist_generator(pixel_means=pixel_means, noise_range=3 ** 0.5,
+                                  marginal_clip=1e-7)
+    z = G.sample_noise(1000).numpy()                # 100,000 draws
+    assert -3 ** 0.5 <= z.min() and z.max() <= 3 ** 0.5 and z.max() > 1.7
+    # the standard deviation of U(−√3, √3) is 1; its estimate's s.e. here is ≈ 0.0014
+    assert z.std() == pytest.approx(1.0, abs=0.01)
+    bias = G.parameters()[-1].numpy()
+    assert bias[0] == pytest.approx(np.log(1e-7 / (1 - 1e-7)), abs=1e-4)   # −16.118
+    inked = pixel_means > 1e-3
+    np.testing.assert_allclose(bias[inked], np.log(pixel_means[inked] / (1 - pixel_means[inked])),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_simultaneous_update_takes_both_gradients_from_one_minibatch_before_either_step():
+    """AdversaryCost2 (the 2014 code): D's gradient of ½[BCE(D(x), 1) + BCE(D(G(z)), 0)] and
+    G's gradient of −log D(G(z)), both at the parameters before the step, on the same x and
+    z; plain SGD then moves each by −η·gradient. Computed here by hand with two separate
+    backward passes (the toy MLPs have no dropout, so the passes are identical)."""
+    from tinygan import backend, nn
+    lr = 0.1
+    experiment = gan.build("ring", steps=1, update="simultaneous", d_loss_scale=0.5,
+                           optimizer="sgd", lr_g=lr, lr_d=lr, momentum=0.0, final_momentum=0.0,
+                           ema=0.0, lr_decay=1.0, **TINY)
+    trainer = experiment.trainer
+    G, D = trainer.generator, trainer.discriminator
+    before = _parameters(trainer)
+    backend.manual_seed(backend.stream_seed(trainer.config.seed, "discriminator", 0, 0))
+    real = trainer.data.batch(0)
+    z = G.sample_noise(real.shape[0])
+    fake = G(z)
+    d_loss = (nn.functional.binary_cross_entropy_with_logits(D(real), 1.0)
+              + nn.functional.binary_cross_entropy_with_logits(D(fake.detach()), 0.0)) * 0.5
+    for p in G.parameters() + D.parameters():
+        p.grad = None
+    d_loss.backward()
+    d_grads = [p.grad.numpy().copy() for p in D.parameters()]
+    for p in G.parameters() + D.parameters():
+        p.grad = None
+    nn.functional.binary_cross_entropy_with_logits(D(G(z)), 1.0).backward()
+    g_grads = [p.grad.numpy().copy() for p in G.parameters()]
+    trainer.train_step()
+    expected = [b - lr * g for b, g in zip(before, g_grads + d_grads)]
+    for got, want, old in zip(_parameters(trainer), expected, before):
+        assert not np.array_equal(got, old)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(gan.ConfigError, match="simultaneous update takes one D step"):
+        gan.build("ring", update="simultaneous", k=2, **TINY)
+
+
+def test_parzen_curve_records_the_protocol_without_changing_the_run(tmp_path):
+    """ParzenCurve: the paper's protocol every N steps into JSON and a figure; the trained
+    parameters are those of the same run without it (its samples use a seed of their own)."""
+    from tinygan.gan.evaluation import ParzenCurve
+    from tinygan.metrics.parzen import PAPER_SIGMAS
+    settings = dict(model="toy", steps=4, g_hidden=16, d_hidden=16, g_depth=1, d_depth=1,
+                    batch_size=50, log_every=2, optimizer="adam", lr_decay=1.0)
+    plain = gan.build("mnist-5k", **settings)
+    plain.trainer.fit()
+    curved = gan.build("mnist-5k", **settings)
+    curve = ParzenCurve(curved, 2, tmp_path / "curve.json", tmp_path / "curve.png")
+    curved.trainer.callbacks.append(curve)
+    curved.trainer.fit()
+    for a, b in zip(_parameters(plain.trainer), _parameters(curved.trainer)):
+        np.testing.assert_array_equal(a, b)
+    import json
+    saved = json.loads((tmp_path / "curve.json").read_text())
+    assert [p["step"] for p in saved["points"]] == [2, 4] and saved["label"] == "seed 0"
+    for point in saved["points"]:
+        assert point["sigma"] in PAPER_SIGMAS and np.isfinite(point["log_likelihood"])
+        assert 0 < point["standard_error"] < 50
+    assert (tmp_path / "curve.png").stat().st_size > 1000
+    resumed = ParzenCurve(curved, 2, tmp_path / "curve.json")      # resumed at step 4: kept
+    assert [p["step"] for p in resumed.points] == [2, 4]

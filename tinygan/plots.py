@@ -3,7 +3,7 @@ they work headless). Each function returns the figure and saves it when ``path``
 Install with ``pip install 'tinygan[plots]'``."""
 import numpy
 
-__all__ = ["samples_figure", "image_grid_figure", "losses_figure", "save"]
+__all__ = ["samples_figure", "image_grid_figure", "losses_figure", "parzen_curve_figure", "save"]
 
 
 def _figure(**kwargs):
@@ -99,4 +99,29 @@ def losses_figure(history, path=None, critic=False):
         right.set_ylim(0, 1)
     right.set_xlabel("step")
     right.legend()
+    return save(figure, path)
+
+
+def parzen_curve_figure(curves, path=None, paper=(225.0, 2.0), ceiling=None):
+    """Parzen log-likelihood on the test set (± standard error) against training steps,
+    one line per run in ``curves`` ({label: [points]}, each point a dict with ``step``,
+    ``log_likelihood``, ``standard_error``), with the paper's Table 1 value ± its error
+    as a band and, if given, the real-data ceiling."""
+    figure = _figure(figsize=(7, 4.2))
+    axes = figure.subplots()
+    for label, points in curves.items():
+        steps = [p["step"] for p in points]
+        axes.errorbar(steps, [p["log_likelihood"] for p in points],
+                      yerr=[p["standard_error"] for p in points], marker="o", markersize=3,
+                      capsize=2, label=label)
+    value, error = paper
+    axes.axhspan(value - error, value + error, color="tab:green", alpha=0.25,
+                 label=f"paper, Table 1: {value:g} ± {error:g}")
+    if ceiling is not None:
+        axes.axhline(ceiling, color="gray", linestyle="--", linewidth=0.8,
+                     label=f"real training images as centres: {ceiling:.1f}")
+    axes.set_xlabel("training iterations (minibatches of 100)")
+    axes.set_ylabel("Parzen log-likelihood, test set (nats)")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small")
+    axes.grid(alpha=0.3)
     return save(figure, path)

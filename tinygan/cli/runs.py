@@ -20,7 +20,7 @@ from tinygan.gan import ConfigError, GANConfig, build
 from tinygan.nn import StateDictError
 
 RUN_FILES = ("config.json", "checkpoint.npz", "metrics.json", "samples.npy", "samples.png",
-             "losses.png")
+             "losses.png", "parzen_curve.json", "parzen_curve.png")
 
 
 def write_json(path, values):

@@ -20,9 +20,10 @@ from tinygan.cli.runs import (RUN_FILES, build_experiment, data_dir_for, environ
                               other_data, read_config, save_figures, write_json)
 from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, TrainingInterrupted,
                          preset)
-from tinygan.gan.config import MODELS, OPTIMIZERS, PAPER_EXACTLY
+from tinygan.data import MNIST_DATASETS
+from tinygan.gan.config import MODELS, OPTIMIZERS, PAPER_EXACTLY, UPDATES
 from tinygan.gan.objectives import LOSSES, PENALTIES
-from tinygan.gan.evaluation import evaluate
+from tinygan.gan.evaluation import ParzenCurve, evaluate
 from tinygan.gan.trainer import FREE_ON_RESUME
 
 STAGING = "new-run"        # --force writes the new run's first files in .new-run.tmp-PID-*
@@ -33,7 +34,8 @@ OVERRIDES = {"steps": "steps", "batch_size": "batch_size", "k": "k", "loss": "lo
              "lr_d": "lr_d", "ema": "ema", "pack": "pack", "checkpoint_every": "checkpoint_every",
              "model": "model", "penalty": "penalty", "penalty_weight": "penalty_weight",
              "weight_clip": "weight_clip", "optimizer": "optimizer", "beta1": "beta1",
-             "beta2": "beta2"}
+             "beta2": "beta2", "update": "update", "d_loss_scale": "d_loss_scale",
+             "noise_range": "noise_range", "marginal_clip": "marginal_clip"}
 
 
 def add_parser(verbs):
@@ -60,9 +62,24 @@ def add_parser(verbs):
     parser.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     parser.add_argument("--pack", type=int, help="PacGAN pack size (1 = off)")
     parser.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    parser.add_argument("--update", choices=UPDATES,
+                        help="alternating (Algorithm 1, the default) or simultaneous (the 2014 "
+                             "code: one minibatch and one D pass give both networks' gradients)")
+    parser.add_argument("--d-loss-scale", type=float,
+                        help="D's loss × this (the 2014 code: 0.5, D's objective the mean of its "
+                             "two costs)")
+    parser.add_argument("--noise-range", type=float, help="uniform z on [−r, r] (2014 code: √3)")
+    parser.add_argument("--marginal-clip", type=float,
+                        help="MNIST G's output bias from pixel means clipped to [c, 1 − c] "
+                             "(pylearn2: 1e-7)")
     parser.add_argument("--paper", action="store_true",
-                        help="MNIST: the 2014 paper's configuration exactly (the preset without "
-                             "its additions, i.e. --pack 1)")
+                        help="MNIST: the 2014 configuration exactly as the authors' code ran it "
+                             "(--pack 1 --update simultaneous --d-loss-scale 0.5 --noise-range "
+                             "√3 --marginal-clip 1e-7)")
+    parser.add_argument("--parzen-every", type=int, default=0, metavar="N",
+                        help="MNIST: the paper's Parzen protocol (10,000 samples; σ on 1,000 "
+                             "validation images; 10,000 test images) every N steps, written to "
+                             "parzen_curve.json and parzen_curve.png (0: off)")
     add_backend_option(parser)
     parser.add_argument("--out", type=Path, help="run folder (default: runs/DATASET-seedS)")
     parser.add_argument("--data-dir", help="folder with MNIST IDX files (default: $TINYGAN_DATA, "
@@ -128,6 +145,9 @@ def validate(args):
     select_backend(args.backend)
     if args.resume and args.force:
         raise CommandError("--resume continues a run and --force replaces it: choose one")
+    if args.parzen_every < 0 or (args.parzen_every and args.dataset not in MNIST_DATASETS):
+        raise CommandError(f"--parzen-every takes a number of steps ≥ 0 on MNIST; got "
+                           f"{args.parzen_every} on {args.dataset}")
     if args.data_dir is not None and args.dataset != "mnist":
         raise CommandError(f"--data-dir holds full MNIST files; {args.dataset} is "
                            f"{'the embedded sample' if args.dataset == 'mnist-5k' else 'generated'}"
@@ -139,7 +159,7 @@ def validate(args):
             raise CommandError(f"--paper is the 2014 MNIST configuration; {args.dataset} is not MNIST")
         clash = [f"{_option(f)} {typed[f]}" for f, v in PAPER_EXACTLY.items() if typed.get(f, v) != v]
         if clash:
-            raise CommandError(f"--paper means {', '.join(f'{_option(f)} {v}' for f, v in PAPER_EXACTLY.items())}; "
+            raise CommandError(f"--paper means {', '.join(f'{_option(f)} {v:g}' if isinstance(v, float) else f'{_option(f)} {v}' for f, v in PAPER_EXACTLY.items())}; "
                                f"it cannot go with {', '.join(clash)}")
         typed.update(PAPER_EXACTLY)
     try:
@@ -253,6 +273,10 @@ def run(args):
     _start(plan)
     config, folder, experiment = plan.config, plan.folder, plan.experiment
     trainer = experiment.trainer
+    if args.parzen_every:
+        trainer.callbacks.append(ParzenCurve(experiment, args.parzen_every,
+                                             folder / "parzen_curve.json",
+                                             folder / "parzen_curve.png"))
     print(f"tinygan train: {config.dataset}, {config.steps} steps from step {trainer.step}, "
           f"seed {config.seed}, backend {environment()['backend']} -> {folder}")
     started = time.perf_counter()

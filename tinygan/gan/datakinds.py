@@ -16,8 +16,7 @@ from tinygan.gan.config import ConfigError
 from tinygan.gan.dcgan import dcgan_discriminator, dcgan_generator
 from tinygan.gan.models import (mlp_discriminator, mlp_generator, paper_mnist_discriminator,
                                 paper_mnist_generator)
-from tinygan.metrics import (class_coverage, mode_coverage, nearest_neighbours, parzen_evaluation,
-                             predict, train_digit_classifier)
+from tinygan.metrics import mode_coverage
 from tinygan.theory import histogram_jsd
 
 __all__ = ["ToyData", "ImageData", "data_kind", "IMAGE_DATASETS"]
@@ -98,13 +97,15 @@ class ImageData:
                               f"{len(mnist.train)} training images of {mnist.source}")
         if config.model == "cgan":
             return (ConditionalGenerator(config.noise_dim, config.noise,
-                                         pixel_means=mnist.train.mean(axis=0)),
+                                         pixel_means=mnist.train.mean(axis=0),
+                                         noise_range=config.noise_range),
                     ConditionalDiscriminator())
         if config.model == "dcgan":
             return (dcgan_generator(config.noise_dim, noise=config.noise), dcgan_discriminator())
         if config.model == "mnist_2014":
             return (paper_mnist_generator(config.noise_dim, pixel_means=mnist.train.mean(axis=0),
-                                          noise=config.noise),
+                                          noise=config.noise, noise_range=config.noise_range,
+                                          marginal_clip=config.marginal_clip),
                     paper_mnist_discriminator(pack=config.pack))
         generator = mlp_generator(config.noise_dim, 784, config.g_hidden, config.g_depth,
                                   noise=config.noise, output="sigmoid")
@@ -119,50 +120,38 @@ class ImageData:
                                seed=config.seed)
         return EpochSampler(self.mnist.train, config.batch_size, seed=config.seed)
 
-    def evaluate(self, samples, seed):
-        """The paper's Parzen-window log-likelihood with σ and the real-data ceiling,
-        digit-class coverage by a tinygan classifier, and nearest-training distances; for a
-        conditional GAN's pairs also each digit's conditional accuracy (``conditional``)."""
-        mnist = self.mnist
+    def evaluate(self, samples, seed=None, progress=False):
+        """The paper's Parzen protocol (σ from 1,000 validation images, the test mean ±
+        standard error, 10,000 training images as the ceiling) and the measures a reader
+        trusts, judged by the cached tinygan MNIST classifier (trained and cached first if
+        absent; the same judge as ``tinygan evaluate``): class shares, classifier score,
+        Fréchet distance, confident share and memorisation, each beside the real test
+        images' value. ``classes_covered``: digits with ≥ 5% of the samples. The classifier
+        is cached in tinygan's data folder, never in a folder of the user's IDX files.
+        For a conditional GAN's pairs also each digit's conditional accuracy
+        (``conditional``). (``seed`` is unused: the protocol and the judge are deterministic.)"""
+        from tinygan.metrics.parzen_protocol import paper_parzen
+        from tinygan.metrics.quality import SHARE_RANGE, evaluate_mnist_samples
         samples, labels = images_and_labels(samples)
-        conditional = {} if labels is None else {"conditional": self.conditional_accuracy(
-            samples, labels)}
-        # the protocol's sizes: 1,000 validation images for σ, 10,000 training images as centres
-        parzen = parzen_evaluation(samples, mnist.valid[:1000], mnist.test,
-                                   ceiling_samples=mnist.train[:10000])
-        classifier = train_digit_classifier(mnist.train, mnist.train_labels, seed=seed)
-        accuracy = float((backend.to_numpy(predict(classifier, mnist.test))
-                          == mnist.test_labels).mean())
-        coverage = class_coverage(samples, classifier)
-        _, sample_distances = nearest_neighbours(samples[:1000], mnist.train)
-        _, test_distances = nearest_neighbours(mnist.test[:1000], mnist.train)
-        return {"parzen": parzen, **coverage, **conditional, "classifier_test_accuracy": accuracy,
-                "nearest_train_distance_samples": float(sample_distances.mean()),
-                "nearest_train_distance_test_images": float(test_distances.mean())}
-
-    def judged(self, samples, parzen=False, progress=True):
-        """The measures a reader trusts, judged by the cached tinygan MNIST classifier
-        (trained first if absent): class shares, classifier score, Fréchet distance,
-        confident share and memorisation, each beside the real test images' value; with
-        ``parzen`` also the paper's Parzen protocol (σ from 1,000 validation images, the
-        test mean ± standard error, 10,000 training images as the ceiling). The classifier
-        is cached in tinygan's data folder, never in a folder of the user's IDX files."""
-        from tinygan.metrics.quality import evaluate_mnist_samples
-        samples, _ = images_and_labels(samples)
+        result = {"parzen": paper_parzen(samples, self.mnist)}
+        if labels is not None:
+            result["conditional"] = self.conditional_accuracy(samples, labels, progress)
         if len(self.mnist.train) < JUDGE_MIN_IMAGES:
-            return {"quality_skipped": f"{len(self.mnist.train)} training images are too few "
-                                       f"to train the judging classifier (it needs "
-                                       f"{JUDGE_MIN_IMAGES})"}
-        judged = evaluate_mnist_samples(samples, self.mnist, progress=progress, parzen=parzen)
-        if "parzen" in judged:
-            judged["paper_parzen"] = judged.pop("parzen")
-        return judged
+            result["quality_skipped"] = (f"{len(self.mnist.train)} training images are too few "
+                                         f"to train the judging classifier (it needs "
+                                         f"{JUDGE_MIN_IMAGES})")
+            return result
+        result.update(evaluate_mnist_samples(samples, self.mnist, progress=progress, parzen=False))
+        shares = result["quality"]["class_shares"]
+        result["classes_covered"] = sum(share >= SHARE_RANGE[0] for share in shares)
+        return result
 
     def summary(self, metrics):
-        p = metrics.get("paper_parzen", metrics["parzen"])
+        p = metrics["parzen"]
         line = (f"Parzen log-likelihood {p['log_likelihood']:.1f} ± {p['standard_error']:.1f} "
-                f"(σ = {p['sigma']:.3f}; real-data ceiling {p['ceiling_log_likelihood']:.1f}); "
-                f"digit classes with ≥5% of samples: {metrics['classes_covered']}/10")
+                f"(σ = {p['sigma']:.3f}; real-data ceiling {p['ceiling_log_likelihood']:.1f})")
+        if "classes_covered" in metrics:
+            line += f"; digit classes with ≥5% of samples: {metrics['classes_covered']}/10"
         conditional = metrics.get("conditional", {})
         if "per_digit" in conditional:
             worst = min(conditional["per_digit"], key=conditional["per_digit"].get)

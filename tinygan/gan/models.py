@@ -16,20 +16,22 @@ ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh":
 
 
 class Generator(nn.Module):
-    """G: z → x. ``noise`` is "uniform" (U(−1, 1)^d, the 2014 paper's reading) or
-    "gaussian" (N(0, I))."""
+    """G: z → x. ``noise`` is "uniform" (U(−r, r)^d with r = ``noise_range``: 1 is the
+    common reading of the 2014 paper, √3 its released code's) or "gaussian" (N(0, I))."""
 
-    def __init__(self, net, noise_dim, noise="gaussian"):
+    def __init__(self, net, noise_dim, noise="gaussian", noise_range=1.0):
         super().__init__()
         if noise not in NOISE:
             raise ValueError(f"noise must be one of {NOISE}, got {noise!r}")
         self.net, self.noise_dim, self.noise = net, noise_dim, noise
+        self.noise_range = float(noise_range)
 
     def sample_noise(self, m, dtype="float32"):
         """m noise vectors z ~ p_z from the backend's seeded generator."""
         generator = backend.rng()
         if self.noise == "uniform":
-            return Tensor(generator.random((m, self.noise_dim), dtype=dtype) * 2 - 1)
+            z = generator.random((m, self.noise_dim), dtype=dtype) * 2 - 1
+            return Tensor(z * self.noise_range if self.noise_range != 1 else z)
         return Tensor(generator.standard_normal((m, self.noise_dim), dtype=dtype))
 
     def forward(self, z):
@@ -40,7 +42,8 @@ class Generator(nn.Module):
         return self(self.sample_noise(m))
 
     def extra_repr(self):
-        return f"noise_dim={self.noise_dim}, noise={self.noise!r}"
+        extra = f", noise_range={self.noise_range:g}" if self.noise_range != 1 else ""
+        return f"noise_dim={self.noise_dim}, noise={self.noise!r}{extra}"
 
 
 class Discriminator(nn.Module):
@@ -95,26 +98,28 @@ def mlp_discriminator(data_dim, hidden=128, depth=2, activation="leaky_relu", pa
     return Discriminator(nn.Sequential(*layers), pack)
 
 
-def output_bias_from_means(layer, pixel_means):
+def output_bias_from_means(layer, pixel_means, marginal_clip=1e-3):
     """Set a sigmoid output layer's bias to log(p/(1 − p)) of each pixel's mean p over the
-    training data (clipped to p ∈ [1e-3, 1 − 1e-3]): G starts at the average digit."""
+    training data (clipped to p ∈ [c, 1 − c], c = ``marginal_clip``): G starts at the
+    average digit."""
     xp = backend.xp
-    p = xp.clip(backend.asarray(pixel_means, dtype="float32"), 1e-3, 1 - 1e-3)
+    p = xp.clip(backend.asarray(pixel_means, dtype="float64"), marginal_clip, 1 - marginal_clip)
     layer.bias.data[...] = xp.log(p / (1 - p))
 
 
 def paper_mnist_generator(noise_dim=100, hidden=1200, pixel_means=None, noise="uniform",
-                          weight_range=0.05):
+                          weight_range=0.05, noise_range=1.0, marginal_clip=1e-3):
     """The 2014 MNIST generator: z(100) → 1200 ReLU → 1200 ReLU → 784 sigmoid, weights
     U(±0.05), and the output bias set to log(p/(1 − p)) of each pixel's mean p over the
-    training data (clipped to p ∈ [1e-3, 1 − 1e-3]), so G starts at the average digit."""
+    training data (``output_bias_from_means``, p clipped to [c, 1 − c], c = ``marginal_clip``;
+    pylearn2's init_sigmoid_bias_from_marginals clips at 1e-7), so G starts at the average digit."""
     output = nn.Linear(hidden, 784, init=weight_range)
     if pixel_means is not None:
-        output_bias_from_means(output, pixel_means)
+        output_bias_from_means(output, pixel_means, marginal_clip)
     net = nn.Sequential(nn.Linear(noise_dim, hidden, init=weight_range), nn.ReLU(),
                         nn.Linear(hidden, hidden, init=weight_range), nn.ReLU(),
                         output, nn.Sigmoid())
-    return Generator(net, noise_dim, noise)
+    return Generator(net, noise_dim, noise, noise_range)
 
 
 def paper_mnist_discriminator(units=240, pieces=5, weight_range=0.005, input_keep=0.8,

@@ -8,6 +8,11 @@
         descend ∇_θg (1/m) Σ log(1 − D(G(z)))               ("minimax")
             or  ∇_θg (1/m) Σ −log D(G(z))                   ("non_saturating", the default)
 
+With ``update="simultaneous"`` (the authors' released code, AdversaryCost2 in
+goodfeli/adversarial) one minibatch of m data points and m samples G(z) goes through D
+once (dropout on), D's gradient is taken of its loss and G's of its own on that same pass,
+and both networks are updated together from the parameters they had before the step.
+
 The loss pair is ``config.loss`` (``gan.objectives``: also least_squares, hinge and
 wasserstein, whose D is a critic), with an optional penalty on D's gradient (``gp``, ``r1``)
 and weight clipping.
@@ -36,7 +41,7 @@ from tinygan.gan.config import BINARY_LOSSES, GANConfig
 from tinygan.gan.ema import ExponentialMovingAverage
 from tinygan.nn.utils import clip_column_norms_, grad_norm
 from tinygan.ops import concatenate, sigmoid
-from tinygan.tensor import no_grad
+from tinygan.tensor import grad, no_grad
 
 __all__ = ["Trainer", "TrainingDiverged", "TrainingInterrupted", "HISTORY_FIELDS"]
 
@@ -126,21 +131,64 @@ class Trainer:
         else:
             logits = self.discriminator(concatenate([real, fake]))  # one pass for both halves
         half = logits.shape[0] // 2                                # m, or m/pack with PacGAN
-        targets = (1 - c.label_smoothing, c.fake_label) if c.loss in BINARY_LOSSES else ()
-        loss = self.losses.discriminator(logits[:half], logits[half:], *targets)
-        penalty = objectives.penalty(c.penalty, self.discriminator, real, fake, c.penalty_weight)
-        if penalty is not None:
-            loss = loss + penalty
+        loss = self._discriminator_loss(logits, half, real, fake)
         self.d_optimizer.zero_grad()
         loss.backward()
         self.d_optimizer.step()
+        self._constrain_discriminator()
+        return loss, logits, half
+
+    def _discriminator_loss(self, logits, half, real, fake):
+        """D's loss (× ``d_loss_scale``) on its logits for real (first ``half``) and
+        generated rows, plus the penalty if any."""
+        c = self.config
+        targets = (1 - c.label_smoothing, c.fake_label) if c.loss in BINARY_LOSSES else ()
+        loss = self.losses.discriminator(logits[:half], logits[half:], *targets)
+        if c.d_loss_scale != 1:
+            loss = loss * c.d_loss_scale
+        penalty = objectives.penalty(c.penalty, self.discriminator, real, fake, c.penalty_weight)
+        return loss if penalty is None else loss + penalty
+
+    def _constrain_discriminator(self):
+        """Weight clipping and the column-norm cap, after each update of D."""
+        c = self.config
         if c.weight_clip:
             objectives.clip_weights_(self.discriminator, c.weight_clip)
         if c.d_max_col_norm:
             for name, parameter in self.discriminator.named_parameters():
                 if name.endswith("weight"):
                     clip_column_norms_(parameter, c.d_max_col_norm)
-        return loss, logits, half
+
+    def simultaneous_step(self):
+        """The released code's update: one minibatch, one pass of D over real and generated
+        rows (dropout masks drawn once), D's gradient of its loss and G's gradient of its
+        loss through that same pass, then both optimizers step. Returns the two losses and
+        D's logits."""
+        c, t = self.config, self.step
+        backend.manual_seed(backend.stream_seed(c.seed, "discriminator", t, 0))
+        real = self.data.batch(t)
+        fake = self.generator.sample(real.shape[0])
+        if self.separate_passes:
+            logits = concatenate([self.discriminator(real), self.discriminator(fake)])
+        else:
+            logits = self.discriminator(concatenate([real, fake]))
+        half = logits.shape[0] // 2
+        d_loss = self._discriminator_loss(logits, half, real, fake.detach())
+        g_loss = self.losses.generator(logits[half:])
+        d_parameters = list(self.discriminator.parameters())
+        g_parameters = list(self.generator.parameters())
+        # each gradient visits only the part of the graph that leads to its own parameters
+        d_grads = grad(d_loss, d_parameters, retain_graph=True)
+        g_grads = grad(g_loss, g_parameters)
+        for parameters, grads in ((d_parameters, d_grads), (g_parameters, g_grads)):
+            for parameter, g in zip(parameters, grads):
+                parameter.grad = g
+        self.d_optimizer.step()
+        self.g_optimizer.step()
+        self._constrain_discriminator()
+        if self.ema is not None:
+            self.ema.update(self.generator)
+        return d_loss, g_loss, logits, half
 
     def generator_step(self):
         """One descent step on G's loss; D's weights get no gradient in this step."""
@@ -163,8 +211,11 @@ class Trainer:
         """One iteration of Algorithm 1: k discriminator steps, then one generator step."""
         started = time.perf_counter()
         logging = self.step % self.config.log_every == 0
-        for j in range(self.config.k):
-            d_loss, logits, m = self.discriminator_step(j)
+        if self.config.update == "simultaneous":
+            d_loss, g_loss, logits, m = self.simultaneous_step()
+        else:
+            for j in range(self.config.k):
+                d_loss, logits, m = self.discriminator_step(j)
         if logging:
             d_norm = grad_norm(self.discriminator.parameters())
             with no_grad():        # D's probabilities; a critic's raw values (their gap ≈ W₁)
@@ -172,7 +223,8 @@ class Trainer:
                 probabilities = (sigmoid(outputs) if self.config.loss in BINARY_LOSSES
                                  else outputs).data
             d_real, d_fake = float(probabilities[:m].mean()), float(probabilities[m:].mean())
-        g_loss = self.generator_step()
+        if self.config.update == "alternating":
+            g_loss = self.generator_step()
         for schedule in self.schedules.values():
             schedule.step()
         self._pending_losses.append((self.step, d_loss.data, g_loss.data))
