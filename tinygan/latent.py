@@ -17,6 +17,7 @@ import math
 
 from tinygan import backend
 from tinygan.backend import host as numpy      # host-side measures of images and z
+from tinygan.nn.utils import evaluating
 from tinygan.tensor import Tensor, no_grad
 
 __all__ = ["lerp", "slerp", "shell", "attribute_vector", "ink", "slant", "interpolations",
@@ -108,10 +109,11 @@ def slant(x):
 
 def interpolations(generator, rows, steps=10, spherical=True):
     """G along ``rows`` paths between random endpoint pairs drawn from G's prior (from the
-    backend's seeded generator): ``rows·steps`` images, row by row."""
+    backend's seeded generator): ``rows·steps`` images, row by row, G in evaluation mode
+    (each image depends on its own z alone)."""
     z0, z1 = generator.sample_noise(rows), generator.sample_noise(rows)
     path = (slerp if spherical else lerp)(z0, z1, steps)
-    with no_grad():
+    with no_grad(), evaluating(generator):
         return generator(path.reshape(rows * steps, -1))
 
 

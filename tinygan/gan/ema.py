@@ -15,9 +15,17 @@ class ExponentialMovingAverage:
         self.model.requires_grad_(False).eval()
 
     def update(self, model):
+        """Average the parameters and the floating-point buffers (batch norm's running
+        mean and variance) with the same decay, so the averaged G is evaluated with
+        statistics of the same window of training as its weights (timm's ModelEmaV2 does
+        the same); without them it would keep the statistics it was copied with."""
         for average, current in zip(self.model.parameters(), model.parameters()):
             average.data *= self.decay
             average.data += (1 - self.decay) * current.data
+        for average, current in zip(self.model.buffers(), model.buffers()):
+            if average.dtype.kind == "f":
+                average *= self.decay
+                average += (1 - self.decay) * current
 
     def state_dict(self):
         return self.model.state_dict()
