@@ -95,7 +95,8 @@ class ImageData:
             raise ConfigError(f"batch size {config.batch_size} is larger than the "
                               f"{len(mnist.train)} training images of {mnist.source}")
         if config.model == "dcgan":
-            return (dcgan_generator(config.noise_dim, noise=config.noise), dcgan_discriminator())
+            return (dcgan_generator(config.noise_dim, config.g_hidden, noise=config.noise),
+                    dcgan_discriminator(config.d_hidden))
         if config.model == "mnist_2014":
             return (paper_mnist_generator(config.noise_dim, pixel_means=mnist.train.mean(axis=0),
                                           noise=config.noise),
