@@ -104,7 +104,9 @@ for spherical in (False, True):
 # Radford et al. showed "smiling woman − neutral woman + neutral man" as pictures. On digits
 # an attribute can be *measured*: ink (the mean pixel: stroke thickness) and slant (the
 # ink's shear). `latent.attribute_arithmetic` draws 2,000 z, takes the mean z of the
-# quarter with the most of the attribute minus that of the quarter with the least, adds
+# quarter with the most of the attribute minus that of the quarter with the least — within
+# each class the classifier sees, averaged over the classes, so that the vector does not
+# simply point at the class that is thickest (zeros) or most slanted — adds
 # the difference to 2,000 new z, and reports how far the attribute moved (also in standard
 # deviations of the attribute), the share of samples whose attribute rose, and the share
 # whose class (by the classifier) stayed the same — and the same for a random direction of
@@ -172,6 +174,7 @@ else:
 # 1. Repeat section 3 with `scale=2` and `scale=0.5` in `attribute_arithmetic`: how do the
 #    shift and the share of kept classes trade off?
 # 2. Use `fraction=0.1` (the top and bottom tenths): is the vector better or only noisier?
+#    And `by_class=False` (quartiles over all samples): how many more samples change class?
 # 3. For every pair of classes (a, b), measure the share of class-b samples that
 #    `z + mean(z | a) − mean(z | b)` turns into an `a`; which pairs are easy, which hard?
 

@@ -120,3 +120,23 @@ def test_attribute_arithmetic_on_a_generator_whose_ink_is_z0_and_class_is_the_si
     assert abs(r["attribute_sd"] - 0.05) < 0.003 and abs(r["shift_sd"] - 2.54) < 0.2
     assert r["class_kept"] > 0.9 and r["control_class_kept"] < r["class_kept"] - 0.1
     assert abs(r["control_shift"]) < r["shift"]
+
+
+def test_attribute_vectors_taken_within_classes_keep_more_classes():
+    """Half the pixels follow z₀ (which also decides the class), half follow z₂: thick
+    digits are then mostly of class 1, and the plain vector (quartiles over all samples)
+    carries z₀, so adding it turns class-0 samples into class 1. Within each class the
+    quartiles pick z₂ more than z₀: measured over seeds 0-2, 71-72% of classes kept against
+    53-55% for the plain vector (we ask for 10 points more), both raising every sample's ink."""
+    w = np.zeros((8, 784), np.float32)
+    w[0, :392], w[2, 392:] = 0.05, 0.05
+    net = nn.Linear(8, 784)
+    net.weight.data[...], net.bias.data[...] = w, 0.5
+    G = Generator(nn.Sequential(net), 8)
+    kept = {}
+    for by_class in (True, False):
+        tg.manual_seed(0)
+        r = latent.attribute_arithmetic(G, latent.ink, lambda x: x[:, 0] > 0.5, by_class=by_class)
+        assert r["rose"] == 1.0 and r["shift_sd"] > 2
+        kept[by_class] = r["class_kept"]
+    assert kept[True] > kept[False] + 0.1, kept
