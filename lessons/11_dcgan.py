@@ -70,15 +70,13 @@ assert tg.gradgradcheck(conv, xs, ws).passed
 # Radford et al.'s guidelines: strided convolutions instead of pooling, batch norm in G and
 # D except G's output and D's input, ReLU in G with a tanh output, LeakyReLU 0.2 in D, Adam
 # 2e-4 with β₁ = 0.5, batch 128, weights N(0, 0.02). The preset keeps all of that and
-# narrows the networks for a laptop CPU (32 channels at 14×14, 64 at 7×7); it samples from
-# an exponential moving average of G's weights (and of its batch-norm statistics), with G in
-# evaluation mode. `tinygan train --dataset mnist --model dcgan` trains it from the command
+# narrows the networks for a laptop CPU (32 channels at 14×14, 64 at 7×7). Samples are
+# drawn with G in evaluation mode: batch norm uses its running statistics. `tinygan train --dataset mnist --model dcgan` trains it from the command
 # line; here a few hundred steps on the embedded 5,000-digit sample.
 
 # %%
 steps = course.choose(300, 4)
-# ema=0.99: the preset's 0.999 averages over ~1,000 steps, longer than this whole run
-experiment = gan.build("mnist-5k", model="dcgan", steps=steps, seed=0, log_every=1, ema=0.99)
+experiment = gan.build("mnist-5k", model="dcgan", steps=steps, seed=0, log_every=1)
 trainer = experiment.trainer
 print(trainer.generator)
 trainer.fit()

@@ -74,8 +74,7 @@ course.show(figure, "12_latent_norms")
 # would change with the other z's of its batch, and the arithmetic below would be muddled.
 
 # %%
-# ema=0.99: the preset's 0.999 averages over ~1,000 steps, longer than this whole run
-experiment = gan.build("mnist-5k", model="dcgan", steps=course.choose(600, 4), seed=0, ema=0.99)
+experiment = gan.build("mnist-5k", model="dcgan", steps=course.choose(600, 4), seed=0)
 trainer = experiment.trainer
 trainer.fit()
 G = trainer.sampling_generator()
