@@ -46,9 +46,9 @@ class GANConfig:
     # models
     noise: str = "gaussian"
     noise_dim: int = 16
-    g_hidden: int = 256
+    g_hidden: int = 256                # MLPs: hidden units; the DCGAN: G's channels at 14×14
     g_depth: int = 3
-    d_hidden: int = 256
+    d_hidden: int = 256                # MLPs: hidden units; the DCGAN: D's channels at 14×14
     d_depth: int = 3
     # optimisation
     optimizer: str = "adam"            # "adam" or "sgd"

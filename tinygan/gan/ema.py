@@ -1,5 +1,6 @@
 """An exponential moving average of the generator's weights (a named, switchable
-stabiliser; Yazıcı et al. 2019): θ_ema ← β θ_ema + (1 − β) θ after every G step.
+stabiliser; Yazıcı et al. 2019): θ_ema ← β θ_ema + (1 − β) θ after every G step, and the
+same for batch norm's running statistics.
 Samples from the averaged weights are sharper and steadier than from the last iterate."""
 import copy
 
