@@ -165,7 +165,8 @@ def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
 
 
 def test_dcgan_model_trains_and_interpolates(tmp_path):
-    """--model dcgan takes the DCGAN preset (Adam 2e-4, β₁ 0.5, batch 64, Gaussian z of 100);
+    """--model dcgan takes the DCGAN preset (Adam 2e-4, β₁ 0.5, batch 128, Gaussian z of 100,
+    width 32, no EMA);
     sample --interpolate draws N rows of G along paths in z into a figure."""
     run = tmp_path / "dcgan"
     result = tinygan("train", "--dataset", "mnist-5k", "--model", "dcgan", "--steps", "2",
@@ -173,7 +174,8 @@ def test_dcgan_model_trains_and_interpolates(tmp_path):
     assert result.returncode == 0, result.stderr
     config = json.loads((run / "config.json").read_text())
     assert (config["model"], config["lr_d"], config["beta1"], config["batch_size"],
-            config["noise_dim"]) == ("dcgan", 2e-4, 0.5, 64, 100)
+            config["noise_dim"], config["g_hidden"], config["ema"]) == ("dcgan", 2e-4, 0.5, 128,
+                                                                         100, 32, 0.0)
     strip = tmp_path / "strip.png"
     drawn = tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--interpolate", "3",
                     "--slerp", "--out", strip)

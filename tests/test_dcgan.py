@@ -61,3 +61,78 @@ def test_a_few_adam_steps_lower_the_discriminators_loss(host_rng):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.9 * losses[0], losses
+
+
+def _buffers(model):
+    return {name: np.array(value) for name, value in model.named_buffers()}
+
+
+def test_evaluating_keeps_batch_norms_buffers_and_restores_each_modules_mode():
+    """Inside ``evaluating``: batch norm normalises with its running statistics (the
+    output is BN's affine map of them, checked in float32 to 1e-5) and leaves them as they
+    were; afterwards every sub-module has its own earlier mode back."""
+    G = dcgan_generator()
+    G.net[2].eval()                                    # one sub-module already in eval
+    before = _buffers(G)
+    with tg.no_grad(), nn.utils.evaluating(G):
+        assert not any(layer.training for _, layer in G.named_modules())
+        G.sample(32)
+    for name, value in _buffers(G).items():
+        np.testing.assert_array_equal(value, before[name])
+    assert G.training and not G.net[2].training and G.net[5].training
+    bn = nn.BatchNorm2d(3)
+    bn.running_mean[...] = [1, 2, 3]
+    bn.running_var[...] = [4, 1, 0.25]
+    x = tg.tensor(np.full((2, 3, 2, 2), 5, np.float32))
+    with nn.utils.evaluating(bn):
+        y = bn(x).numpy()
+    np.testing.assert_allclose(y[0, :, 0, 0], np.array([4, 3, 2]) / np.sqrt(np.array([4, 1, 0.25]) + 1e-5),
+                               rtol=1e-5)
+
+
+def test_sampling_leaves_gs_buffers_unchanged_and_samples_depend_on_their_own_z_only():
+    """Trainer.sample runs G in evaluation mode: the running statistics after sampling are
+    bit for bit those before, and the first sample is the same whether drawn alone or
+    among 64 (in training mode batch statistics would mix the chunk's samples; float32
+    products of another shape may differ in the last bits: 1e-5)."""
+    from tinygan import gan
+    trainer = gan.build("mnist-5k", model="dcgan", steps=0, batch_size=8).trainer
+    G = trainer.generator
+    trainer.train_step()                       # running statistics that are not the initial ones
+    before = _buffers(G)
+    assert not np.allclose(before["net.2.running_mean"], 0)
+    one, many = trainer.sample(1, seed=3), trainer.sample(64, seed=3)
+    for name, value in _buffers(G).items():
+        np.testing.assert_array_equal(value, before[name])
+    assert G.training
+    np.testing.assert_allclose(one[0], many[0], atol=1e-5)
+    with tg.no_grad():                         # what eval avoids: in training mode the
+        z = G.sample_noise(64)                 # chunk changes each sample, and buffers move
+        alone, among = G(z[:2]).numpy(), G(z).numpy()
+    assert np.abs(alone[0] - among[0]).max() > 1e-3
+    assert not np.array_equal(_buffers(G)["net.2.running_mean"], before["net.2.running_mean"])
+
+
+def test_the_ema_of_g_averages_batch_norms_buffers_with_the_weights():
+    """After one update the EMA's running mean is β·old + (1 − β)·current, exactly as a
+    weight's; after many updates of a model that no longer changes, the EMA model equals
+    it (β = 0.9, 300 updates: 0.9³⁰⁰ ≈ 2e-14 of the gap is left) and so samples alike in
+    evaluation mode."""
+    from tinygan.gan import ExponentialMovingAverage
+    G = dcgan_generator()
+    ema = ExponentialMovingAverage(G, decay=0.9)
+    start = _buffers(ema.model)
+    with tg.no_grad():                              # move G's running statistics
+        G.sample(16)
+    G.net[1].weight.data[...] += 0.01
+    ema.update(G)
+    now = _buffers(G)
+    for name, value in _buffers(ema.model).items():
+        np.testing.assert_allclose(value, 0.9 * start[name] + 0.1 * now[name], rtol=1e-6)
+    for _ in range(300):
+        ema.update(G)
+    for name, value in _buffers(ema.model).items():
+        np.testing.assert_allclose(value, now[name], rtol=1e-5, atol=1e-6)
+    z = G.sample_noise(8)
+    with tg.no_grad(), nn.utils.evaluating(G):
+        np.testing.assert_allclose(ema.model(z).numpy(), G(z).numpy(), atol=1e-5)

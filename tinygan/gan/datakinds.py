@@ -101,7 +101,8 @@ class ImageData:
                                          noise_range=config.noise_range),
                     ConditionalDiscriminator())
         if config.model == "dcgan":
-            return (dcgan_generator(config.noise_dim, noise=config.noise), dcgan_discriminator())
+            return (dcgan_generator(config.noise_dim, config.g_hidden, noise=config.noise),
+                    dcgan_discriminator(config.d_hidden))
         if config.model == "mnist_2014":
             return (paper_mnist_generator(config.noise_dim, pixel_means=mnist.train.mean(axis=0),
                                           noise=config.noise, noise_range=config.noise_range,

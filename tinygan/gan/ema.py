@@ -1,5 +1,6 @@
 """An exponential moving average of the generator's weights (a named, switchable
-stabiliser; Yazıcı et al. 2019): θ_ema ← β θ_ema + (1 − β) θ after every G step.
+stabiliser; Yazıcı et al. 2019): θ_ema ← β θ_ema + (1 − β) θ after every G step, and the
+same for batch norm's running statistics.
 Samples from the averaged weights are sharper and steadier than from the last iterate."""
 import copy
 
@@ -15,9 +16,17 @@ class ExponentialMovingAverage:
         self.model.requires_grad_(False).eval()
 
     def update(self, model):
+        """Average the parameters and the floating-point buffers (batch norm's running
+        mean and variance) with the same decay, so the averaged G is evaluated with
+        statistics of the same window of training as its weights (timm's ModelEmaV2 does
+        the same); without them it would keep the statistics it was copied with."""
         for average, current in zip(self.model.parameters(), model.parameters()):
             average.data *= self.decay
             average.data += (1 - self.decay) * current.data
+        for average, current in zip(self.model.buffers(), model.buffers()):
+            if average.dtype.kind == "f":
+                average *= self.decay
+                average += (1 - self.decay) * current
 
     def state_dict(self):
         return self.model.state_dict()

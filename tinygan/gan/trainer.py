@@ -39,7 +39,7 @@ from tinygan.checkpoint import load, save
 from tinygan.gan import objectives
 from tinygan.gan.config import BINARY_LOSSES, GANConfig
 from tinygan.gan.ema import ExponentialMovingAverage
-from tinygan.nn.utils import clip_column_norms_, grad_norm
+from tinygan.nn.utils import clip_column_norms_, evaluating, grad_norm
 from tinygan.ops import concatenate, sigmoid
 from tinygan.tensor import grad, no_grad
 
@@ -329,20 +329,18 @@ class Trainer:
         return self.ema.model if self.ema is not None else self.generator
 
     def sample(self, n, seed=None, chunk=2500, **condition):
-        """n generated samples as a host NumPy array (seeded by ``seed``, default the run's),
-        drawn with G in evaluation mode (no dropout); ``condition`` goes to G's ``sample``
-        (a conditional GAN's ``label=7``)."""
+        """n generated samples as a host NumPy array (seeded by ``seed``, default the run's).
+        G runs in evaluation mode: no dropout, and batch norm normalises with its running
+        statistics and leaves them as they are, so sampling never changes the model, and
+        each sample depends on its own z only (not on the other samples of its chunk).
+        ``condition`` goes to G's ``sample`` (a conditional GAN's ``label=7``)."""
         generator = self.sampling_generator()
         backend.manual_seed(backend.stream_seed(self.config.seed if seed is None else seed,
                                                 "sampling"))
-        pieces, training = [], generator.training
-        generator.eval()
-        try:
-            with no_grad():
-                for start in range(0, n, chunk):
-                    pieces.append(generator.sample(min(chunk, n - start), **condition).data)
-        finally:
-            generator.train(training)
+        pieces = []
+        with no_grad(), evaluating(generator):
+            for start in range(0, n, chunk):
+                pieces.append(generator.sample(min(chunk, n - start), **condition).data)
         return backend.to_numpy(backend.xp.concatenate(pieces))
 
     # ----- state ----------------------------------------------------------------------------

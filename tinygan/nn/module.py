@@ -80,6 +80,15 @@ class Module:
     def parameters(self):
         return [parameter for _, parameter in self.named_parameters()]
 
+    def named_buffers(self, prefix=""):
+        """(name, array) of every buffer, this module's and its sub-modules' (as PyTorch)."""
+        for module_prefix, module in self.named_modules(prefix):
+            for name, value in module._buffers.items():
+                yield module_prefix + name, value
+
+    def buffers(self):
+        return [buffer for _, buffer in self.named_buffers()]
+
     def num_parameters(self):
         return sum(p.size for p in self.parameters())
 

@@ -1,7 +1,9 @@
-"""Constraints applied to weights between updates."""
+"""Constraints applied to weights between updates; a module switched to evaluation."""
+from contextlib import contextmanager
+
 from tinygan.backend import get_array_module
 
-__all__ = ["clip_column_norms_", "grad_norm"]
+__all__ = ["clip_column_norms_", "grad_norm", "evaluating"]
 
 
 def clip_column_norms_(weight, max_norm):
@@ -25,3 +27,17 @@ def grad_norm(parameters):
             g = parameter.grad.data
             total += float((g * g).sum())
     return total ** 0.5
+
+
+@contextmanager
+def evaluating(module):
+    """``with evaluating(G): ...`` runs ``module`` in evaluation mode (``module.eval()``:
+    batch norm uses and keeps its running statistics, dropout is off) and puts every
+    sub-module back in the mode it had, also when the body raises."""
+    modes = [(layer, layer.training) for _, layer in module.named_modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for layer, training in modes:
+            layer.training = training

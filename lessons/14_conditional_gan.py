@@ -7,7 +7,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 12 — The conditional GAN: asking for a digit
+# # Lesson 14 — The conditional GAN: asking for a digit
 #
 # **Goals.**
 # 1. See a conditional GAN (Mirza & Osindero 2014) as a plain GAN on *pairs* (x, y), so that
@@ -88,7 +88,7 @@ for digit, axes in enumerate(panels):
     axes.set_axis_off()
     axes.set_title(f"asked for {digit}", fontsize=7, loc="left")
 figure.tight_layout()
-course.show(figure, "12_one_row_per_digit")
+course.show(figure, "14_one_row_per_digit")
 
 # %% [markdown]
 # ## 4. How often does G draw the digit it was asked for?
