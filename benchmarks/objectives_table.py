@@ -26,9 +26,8 @@ from tinygan import backend, optim
 from tinygan.data.toy import make_toy
 from tinygan.gan import ExponentialMovingAverage, mlp_discriminator, mlp_generator
 from tinygan.gan import objectives as O
-from tinygan.gan.stabilisers import ReferenceBatchNorm, WithReferenceBatch, minibatch_discriminator
+from tinygan.gan.stabilisers import stabilised_discriminator
 from tinygan.metrics import mode_coverage
-from tinygan.nn import Sequential
 from tinygan.tensor import Tensor, no_grad
 
 ADAM = dict(optimizer="adam", lr=1e-3, betas=(0.5, 0.999))       # the plain toy GAN (REFERENCE §2)
@@ -64,17 +63,12 @@ def _optimizer(recipe, parameters):
 
 
 def _discriminator(recipe, distribution, hidden, depth):
-    if recipe.get("minibatch"):
-        return minibatch_discriminator(2, hidden, depth, **recipe["minibatch"])
-    d = mlp_discriminator(2, hidden, depth, pack=recipe.get("pack", 1))
-    if recipe.get("virtual_batch_norm"):               # VBN after every hidden linear layer
-        layers = []
-        for layer in d.net:
-            layers.append(layer)
-            if hasattr(layer, "weight") and len(layers) < len(d.net):
-                layers.append(ReferenceBatchNorm(layer.weight.shape[-1], virtual=True))
-        d.net = WithReferenceBatch(Sequential(*layers), distribution.sample(64))
-    return d
+    return stabilised_discriminator(
+        2, hidden, depth, pack=recipe.get("pack", 1),
+        minibatch_kernels=recipe.get("minibatch", {}).get("kernels", 0),
+        minibatch_kernel_dim=recipe.get("minibatch", {}).get("kernel_dim", 5),
+        batch_norm="virtual" if recipe.get("virtual_batch_norm") else "none",
+        reference=distribution.sample(64) if recipe.get("virtual_batch_norm") else None)
 
 
 def train(recipe_name, dataset, seed, steps, batch_size=256, hidden=128, depth=2):

@@ -12,8 +12,9 @@ from tinygan.gan.objectives import LOSSES, PENALTIES
 
 BINARY_LOSSES = ("minimax", "non_saturating")     # D's outputs are logits against targets
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
+D_BATCH_NORMS = ("none", "reference", "virtual")   # D's normalisation (Salimans et al. 2016)
 __all__ = ["GANConfig", "ConfigError", "PRESETS", "MODEL_PRESETS", "preset", "DATASETS", "MODELS",
-           "MAX_SEED", "PAPER_EXACTLY"]
+           "MAX_SEED", "PAPER_EXACTLY", "D_BATCH_NORMS"]
 
 MAX_SEED = 2 ** 63 - 1
 
@@ -64,6 +65,12 @@ class GANConfig:
     d_max_col_norm: float = 0.0        # cap on each D unit's incoming weight norm; 0 = off
     ema: float = 0.0                   # EMA decay of G's weights for sampling; 0 = off
     pack: int = 1                      # PacGAN: D judges packs of this many samples; 1 = off
+    # the training tricks of Salimans et al. (2016), "Improved techniques for training GANs"
+    feature_matching: bool = False     # G matches the mean of D's last hidden features
+    minibatch_kernels: int = 0         # minibatch discrimination: B kernels before D's output; 0 = off
+    minibatch_kernel_dim: int = 5      # … of C dimensions each
+    d_batch_norm: str = "none"         # "reference" or "virtual" batch norm after D's hidden layers
+    reference_batch: int = 64          # real samples in that fixed reference batch
     # bookkeeping
     log_every: int = 50
     checkpoint_every: int = 1000
@@ -95,14 +102,14 @@ class GANConfig:
                 and getattr(self, f.name) != getattr(other, f.name)]
 
     def check_types(self):
-        """Each field holds its declared type (an int is a float too; a bool is neither)."""
+        """Each field holds its declared type (an int is a float too; a bool is only a bool)."""
         kinds = {int: ((int,), "an integer"), float: ((int, float), "a number"),
-                 str: ((str,), "a string")}
+                 str: ((str,), "a string"), bool: ((bool,), "true or false")}
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
             accepted, described = kinds[f.type]
-            if isinstance(value, bool) or not isinstance(value, accepted):
+            if isinstance(value, bool) != (f.type is bool) or not isinstance(value, accepted):
                 problems.append(f"{f.name} must be {described}, got {value!r}")
         if problems:
             raise ConfigError("; ".join(problems))
@@ -161,6 +168,17 @@ class GANConfig:
         need(0 <= self.ema < 1, f"ema decay must be in [0, 1), got {self.ema}")
         need(self.pack >= 1 and self.batch_size % self.pack == 0,
              f"pack must be ≥ 1 and divide the batch size {self.batch_size}, got {self.pack}")
+        need(self.minibatch_kernels >= 0,
+             f"minibatch kernels must be ≥ 0 (0 = off), got {self.minibatch_kernels}")
+        for name in ("minibatch_kernel_dim", "reference_batch"):
+            need(getattr(self, name) >= 1, f"{name} must be ≥ 1, got {getattr(self, name)}")
+        need(self.d_batch_norm in D_BATCH_NORMS,
+             f"d_batch_norm must be one of {', '.join(D_BATCH_NORMS)}, got {self.d_batch_norm!r}")
+        need(self.d_batch_norm == "none" or self.reference_batch % self.pack == 0,
+             f"the reference batch ({self.reference_batch}) must be divisible by pack {self.pack}")
+        need(self.model == "toy" or (self.minibatch_kernels == 0 and self.d_batch_norm == "none"),
+             f"minibatch discrimination and reference/virtual batch norm are built into the MLP "
+             f"discriminator (model toy), not into {self.model}")
         if problems:
             raise ConfigError("; ".join(problems))
         return self

@@ -12,8 +12,8 @@ from tinygan.data import MNIST_DATASETS, DataError, load_mnist_dataset, make_toy
 from tinygan.data.loader import DistributionSampler, EpochSampler
 from tinygan.gan.config import ConfigError
 from tinygan.gan.dcgan import dcgan_discriminator, dcgan_generator
-from tinygan.gan.models import (mlp_discriminator, mlp_generator, paper_mnist_discriminator,
-                                paper_mnist_generator)
+from tinygan.gan.models import mlp_generator, paper_mnist_discriminator, paper_mnist_generator
+from tinygan.gan.stabilisers import stabilised_discriminator
 from tinygan.metrics import (class_coverage, mode_coverage, nearest_neighbours, parzen_evaluation,
                              predict, train_digit_classifier)
 from tinygan.theory import histogram_jsd
@@ -22,6 +22,16 @@ __all__ = ["ToyData", "ImageData", "data_kind", "IMAGE_DATASETS"]
 
 JUDGE_MIN_IMAGES = 1000      # the judging classifier trains on at least this many images
 IMAGE_DATASETS = MNIST_DATASETS      # full MNIST ("mnist") and the embedded "mnist-5k"
+
+
+def toy_discriminator(config, dim, real_samples):
+    """The MLP discriminator of ``config`` with its stabilisers (minibatch discrimination,
+    reference or virtual batch norm); ``real_samples(n)`` gives the reference batch."""
+    reference = real_samples(config.reference_batch) if config.d_batch_norm != "none" else None
+    return stabilised_discriminator(dim, config.d_hidden, config.d_depth, pack=config.pack,
+                                    minibatch_kernels=config.minibatch_kernels,
+                                    minibatch_kernel_dim=config.minibatch_kernel_dim,
+                                    batch_norm=config.d_batch_norm, reference=reference)
 
 
 class ToyData:
@@ -37,7 +47,7 @@ class ToyData:
         dim = self.distribution.dim
         return (mlp_generator(config.noise_dim, dim, config.g_hidden, config.g_depth,
                               noise=config.noise),
-                mlp_discriminator(dim, config.d_hidden, config.d_depth, pack=config.pack))
+                toy_discriminator(config, dim, self.distribution.sample))
 
     def sampler(self, config):
         """Fresh draws every step (from the step's seeded stream)."""
@@ -102,8 +112,7 @@ class ImageData:
                     paper_mnist_discriminator(pack=config.pack))
         generator = mlp_generator(config.noise_dim, 784, config.g_hidden, config.g_depth,
                                   noise=config.noise, output="sigmoid")
-        return generator, mlp_discriminator(784, config.d_hidden, config.d_depth,
-                                            pack=config.pack)
+        return generator, toy_discriminator(config, 784, lambda n: mnist.train[:n])
 
     def sampler(self, config):
         """A fresh shuffle of the training images every epoch (the run's "data" stream)."""
