@@ -164,21 +164,24 @@ def main(argv=None):
         print(table(json.loads(args.table.read_text())["rows"], args.markdown))
         return
     rows = []
+    results = Path(__file__).resolve().parent / "results"
+    results.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
     for dataset in args.datasets:
         for recipe in args.recipes:
-            runs = [train(recipe, dataset, seed, args.steps, args.batch_size, args.hidden, args.depth)
+            runs = [dict(train(recipe, dataset, seed, args.steps, args.batch_size, args.hidden,
+                               args.depth), load_average=os.getloadavg()[0])
                     for seed in range(args.seeds)]
             rows.append(dict(dataset=dataset, recipe=recipe, runs=runs))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
+            # written after every row, so an interrupted run keeps what it measured
+            (results / f"objectives-{stamp}.json").write_text(
+                json.dumps(dict(vars(args), table=None, rows=rows), indent=1, default=str))
     print()
     print(table(rows, args.markdown))
     print(f"\n{args.seeds} seed(s), {args.steps} steps, batch {args.batch_size}, MLPs "
           f"{args.depth} × {args.hidden}; load average {os.getloadavg()[0]:.1f}; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    results = Path(__file__).resolve().parent / "results"
-    results.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    (results / f"objectives-{stamp}.json").write_text(json.dumps(dict(vars(args), rows=rows), indent=1))
 
 
 if __name__ == "__main__":

@@ -9,13 +9,15 @@ Goals (the reference sheet's protocol: 2,500 samples, high quality within 3σ; a
 is its high-quality samples over all samples): ring 8/8 modes, every mode ≥ 6%, ≥ 90% HQ;
 grid 25/25, every mode ≥ 2%, ≥ 80% HQ; each run ≤ 90 s of training on 2 cores. The load
 average before and after each run is recorded beside its time: on a shared machine the
-time says as much about the neighbours as about tinygan. Writes
+time says as much about the neighbours as about tinygan; the CPU seconds of the whole
+command (training, evaluation, figures) say what the run costs whatever the load. Writes
 benchmarks/results/presets-<time>.json.
 """
 import argparse
 import datetime
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,16 +34,18 @@ def run(dataset, seed, threads):
     environment = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
                    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryDirectory() as folder:
-        load_before = os.getloadavg()[0]
+        load_before, used = os.getloadavg()[0], resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([sys.executable, "-m", "tinygan", "train", "--dataset", dataset, "--seed",
                         str(seed), "--out", str(Path(folder) / "run"), "--quiet"],
                        env=environment, check=True, capture_output=True, text=True)
         metrics = json.loads((Path(folder) / "run" / "metrics.json").read_text())
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
     return dict(dataset=dataset, seed=seed, threads=threads, modes=metrics["modes"],
                 modes_captured=metrics["modes_captured"], high_quality=metrics["high_quality"],
                 min_share=metrics["min_mode_share_of_all"], jsd=metrics["jsd"],
                 training_seconds=metrics["training_seconds"], wall_seconds=metrics["wall_seconds"],
-                load_before=load_before, load_after=os.getloadavg()[0])
+                cpu_seconds=cpu, load_before=load_before, load_after=os.getloadavg()[0])
 
 
 def meets(row):
@@ -51,12 +55,14 @@ def meets(row):
 
 
 def table(rows):
-    lines = ["| data | seed | BLAS threads | modes | smallest mode share | HQ | JSD | training s | load (before/after) | goals |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| data | seed | BLAS threads | modes | smallest mode share | HQ | JSD | training s "
+             "| CPU s (whole command) | load (before/after) | goals |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        cpu = f"{r['cpu_seconds']:.0f}" if "cpu_seconds" in r else "–"
         lines.append(f"| {r['dataset']} | {r['seed']} | {r['threads']} | {r['modes_captured']}/{r['modes']} "
                      f"| {100 * r['min_share']:.1f}% | {100 * r['high_quality']:.1f}% | {r['jsd']:.3f} "
-                     f"| {r['training_seconds']:.0f} | {r['load_before']:.1f}/{r['load_after']:.1f} "
+                     f"| {r['training_seconds']:.0f} | {cpu} | {r['load_before']:.1f}/{r['load_after']:.1f} "
                      f"| {'met' if meets(r) else 'MISSED'} |")
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         runs = [r for r in rows if r["dataset"] == dataset]
