@@ -94,6 +94,14 @@ def test_sample_and_evaluate_from_a_checkpoint(tmp_path):
     (["sample", "--checkpoint", "x.npz", "--out", "x.txt"], "must end in .npy or .png"),
     (["train", "--dataset", "mnist", "--data-dir", "no-such-folder", "--steps", "1"],
      "does not exist"),
+    (["train", "--dataset", "ring", "--minibatch-kernels", "-1", "--steps", "1"],
+     "minibatch kernels must be ≥ 0"),
+    (["train", "--dataset", "ring", "--minibatch-kernels", "4", "--minibatch-kernel-dim", "0",
+      "--steps", "1"], "minibatch_kernel_dim must be ≥ 1"),
+    (["train", "--dataset", "mnist-5k", "--d-batch-norm", "virtual", "--steps", "1"],
+     "built into the MLP discriminator (model toy), not into mnist_2014"),
+    (["train", "--dataset", "ring", "--d-batch-norm", "reference", "--pack", "128", "--steps", "1"],
+     "reference batch (64) must be divisible by pack 128"),
 ])
 def test_bad_input_gets_one_clear_line(tmp_path, args, message):
     (tmp_path / "garbage.npz").write_bytes(b"garbage")
@@ -185,3 +193,20 @@ def test_dcgan_model_trains_and_interpolates(tmp_path):
     assert lonely.returncode == 2 and "give --interpolate" in lonely.stderr
     toy = tinygan("train", "--dataset", "ring", "--model", "dcgan", "--out", tmp_path / "t")
     assert toy.returncode == 2 and "dcgan model is for MNIST" in toy.stderr
+
+
+def test_stabiliser_switches_reach_the_run_and_resume_checks_them(tmp_path):
+    """--feature-matching, --minibatch-kernels/--minibatch-kernel-dim and --d-batch-norm are
+    saved in config.json, train, and a resume that contradicts them is refused."""
+    out = tmp_path / "run"
+    result = tinygan("train", "--dataset", "ring", "--steps", "3", "--batch-size", "32",
+                     "--feature-matching", "--minibatch-kernels", "4", "--minibatch-kernel-dim",
+                     "3", "--d-batch-norm", "virtual", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert (config["feature_matching"], config["minibatch_kernels"], config["minibatch_kernel_dim"],
+            config["d_batch_norm"]) == (True, 4, 3, "virtual")
+    clash = tinygan("train", "--dataset", "ring", "--out", out, "--resume", "--d-batch-norm",
+                    "reference")
+    assert clash.returncode == 2 and "--d-batch-norm reference (the run has virtual)" in clash.stderr
+    assert tinygan("train", "--dataset", "ring", "--d-batch-norm", "batch").returncode == 2

@@ -135,8 +135,8 @@ def test_label_smoothing_caps_what_the_discriminator_believes():
     frozen generator shows mean D(x) well below what it reaches unsmoothed."""
     means = {}
     for alpha in (0.0, 0.3):
-        trainer = gan.build("ring", steps=0, label_smoothing=alpha,
-                            **{**TINY, "d_hidden": 32, "d_depth": 2}).trainer
+        trainer = gan.build("ring", steps=0, label_smoothing=alpha, penalty="none", lr_d=1e-3,
+                            **{**TINY, "d_hidden": 32, "d_depth": 2}).trainer   # no R1: it caps D too
         for step in range(400):
             trainer.step = step
             trainer.discriminator_step(0)
@@ -289,7 +289,7 @@ def test_simultaneous_update_takes_both_gradients_from_one_minibatch_before_eith
     lr = 0.1
     experiment = gan.build("ring", steps=1, update="simultaneous", d_loss_scale=0.5,
                            optimizer="sgd", lr_g=lr, lr_d=lr, momentum=0.0, final_momentum=0.0,
-                           ema=0.0, lr_decay=1.0, **TINY)
+                           ema=0.0, lr_decay=1.0, penalty="none", **TINY)
     trainer = experiment.trainer
     G, D = trainer.generator, trainer.discriminator
     before = _parameters(trainer)
@@ -340,3 +340,49 @@ def test_parzen_curve_records_the_protocol_without_changing_the_run(tmp_path):
     assert (tmp_path / "curve.png").stat().st_size > 1000
     resumed = ParzenCurve(curved, 2, tmp_path / "curve.json")      # resumed at step 4: kept
     assert [p["step"] for p in resumed.points] == [2, 4]
+
+
+@pytest.mark.parametrize("switch", [
+    dict(feature_matching=True), dict(minibatch_kernels=4, minibatch_kernel_dim=3),
+    dict(d_batch_norm="reference"), dict(d_batch_norm="virtual", pack=2),
+], ids=["feature-matching", "minibatch", "reference-bn", "virtual-bn-pacgan"])
+def test_every_stabiliser_switch_trains_through_the_trainer_and_a_seed_fixes_it(switch):
+    """The configuration's stabilisers (Salimans et al. 2016) through Algorithm 1: D holds
+    the layer the switch names, losses stay finite, the same seed gives the same D."""
+    from tinygan.gan.stabilisers import (MinibatchDiscrimination, ReferenceBatchNorm,
+                                         WithReferenceBatch)
+    params = []
+    for _ in range(2):
+        trainer = gan.build("ring", steps=6, **{**TINY, **switch}).trainer
+        kinds = {type(m) for _, m in trainer.discriminator.named_modules()}
+        assert (MinibatchDiscrimination in kinds) == bool(switch.get("minibatch_kernels"))
+        assert (ReferenceBatchNorm in kinds) == (WithReferenceBatch in kinds) == ("d_batch_norm" in switch)
+        # minibatch features compare a sample with its batch: real and fake never share one
+        assert trainer.separate_passes == bool(switch.get("minibatch_kernels"))
+        trainer.fit()
+        assert all(np.isfinite(trainer.history["d_loss"])) and all(np.isfinite(trainer.history["g_loss"]))
+        params.append([p.numpy() for p in trainer.discriminator.parameters()])
+    for first, second in zip(*params):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_feature_matching_is_the_generators_loss():
+    """With feature_matching, G's loss is ‖mean f(x) − mean f(G(z))‖² over D's last hidden
+    layer f, x the D step's real batch, z the G step's own noise stream (computed here by
+    hand in float64)."""
+    from tinygan import backend
+    trainer = gan.build("ring", steps=1, feature_matching=True, **TINY).trainer
+    trainer.discriminator_step(0)
+    real = trainer._real.numpy().astype(np.float64)
+    backend.manual_seed(backend.stream_seed(trainer.config.seed, "generator", trainer.step))
+    with tg.no_grad():
+        fake = trainer.generator.sample(trainer.config.batch_size).numpy().astype(np.float64)
+    layers = list(trainer.discriminator.net)      # Linear, LeakyReLU(0.2), Linear (depth 1)
+    weight, bias = layers[0].weight.numpy(), layers[0].bias.numpy()
+
+    def features(x):
+        h = x @ weight + bias
+        return np.where(h > 0, h, 0.2 * h)
+    expected = ((features(real).mean(axis=0) - features(fake).mean(axis=0)) ** 2).sum()
+    loss = float(trainer.generator_step().numpy())
+    np.testing.assert_allclose(loss, expected, rtol=1e-4)       # float32 sums of 64 rows

@@ -227,11 +227,12 @@ def test_rmsprop_refuses_bad_settings():
         optim.RMSprop([p], alpha=1.0)
 
 
-def _objectives_table():
+def _benchmark(name):
+    """The script benchmarks/NAME.py as a module."""
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "objectives_table.py"
-    spec = importlib.util.spec_from_file_location("objectives_table", path)
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -242,10 +243,23 @@ def test_every_benchmark_recipe_trains_and_a_seed_fixes_the_result(on_backend):
     the same seed gives the same samples' metrics twice (determinism, not quality)."""
     if on_backend != "numpy":
         pytest.skip("the benchmark runs on the default backend")
-    table = _objectives_table()
+    table = _benchmark("objectives_table")
     for recipe in table.RECIPES:
         first = table.train(recipe, "ring", seed=1, steps=2, batch_size=16, hidden=8, depth=1)
         assert 0 <= first["high_quality"] <= 1 and first["modes"] == 8, recipe
         again = table.train(recipe, "ring", seed=1, steps=2, batch_size=16, hidden=8, depth=1)
         assert {k: v for k, v in first.items() if k != "seconds"} == \
             {k: v for k, v in again.items() if k != "seconds"}, recipe
+
+
+def test_the_presets_benchmark_judges_each_run_by_the_goals():
+    """benchmarks/toy_presets.py: a run meets the goals only with every mode, the smallest
+    share and the HQ share at or above the issue's bounds; the table names the worst run."""
+    presets = _benchmark("toy_presets")
+    row = dict(dataset="ring", seed=0, threads=1, modes=8, modes_captured=8, high_quality=0.90,
+               min_share=0.06, jsd=0.1, training_seconds=50.0, load_before=1.0, load_after=1.0)
+    assert presets.meets(row)
+    for change in (dict(modes_captured=7), dict(min_share=0.0596), dict(high_quality=0.8996)):
+        assert not presets.meets({**row, **change}), change
+    text = presets.table([row, {**row, "seed": 1, "min_share": 0.01}])
+    assert "| MISSED |" in text and "smallest share 1.0%" in text and "goals met by 1/2" in text

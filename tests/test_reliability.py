@@ -161,7 +161,7 @@ def test_resume_refuses_contradicting_options_naming_each(run_folder):
     result = tinygan("train", "--dataset", "ring", "--out", run_folder, "--resume", "--seed", "7",
                      "--lr-d", "0.5", "--loss", "minimax")
     refused(result, "--loss minimax (the run has non_saturating); --seed 7 (the run has 0); "
-                    "--lr-d 0.5 (the run has 0.001)")
+                    "--lr-d 0.5 (the run has 0.002)")      # the ring preset's Adam rate
     refused(tinygan("train", "--dataset", "ring", "--out", run_folder, "--resume", "--steps", "3"),
             "--steps 3 would shorten the run, which is configured for 6 steps")
     assert snapshot(run_folder) == before

@@ -9,13 +9,30 @@ from tinygan.metrics import mode_coverage
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_ring_preset_covers_all_8_modes_with_80_percent_high_quality(seed):
-    experiment = gan.build("ring", seed=seed)
+# The default toy presets on five seeds at the final step (benchmarks/toy_presets.py; README
+# "Results"). One and two BLAS threads gave bit-identical runs on the measuring machine, and
+# another machine gives other numbers, so the bounds leave room below the worst seed measured.
+# ring: issue 14's goals (8/8 modes, every mode ≥ 6% of all samples, ≥ 90% high quality);
+# measured worst 10.1% and 93.6%.
+# grid: the goals (25/25, every mode ≥ 2%, ≥ 80% HQ) are not met yet: every seed keeps all 25
+# modes, but the smallest share measured is 0.6–2.6% and HQ 79.9–86.4%. The bounds are those
+# measurements less a margin, so a regression shows; raise them when the preset improves.
+BOUNDS = {"ring": dict(modes=8, min_share=0.06, high_quality=0.90),
+          "grid": dict(modes=25, min_share=0.004, high_quality=0.77)}
+
+
+@pytest.mark.parametrize("dataset", ["ring", "grid"])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_toy_preset_covers_every_mode_with_its_share(dataset, seed):
+    """Every mode captured, the smallest mode's share of all samples and the high-quality
+    share at least the bounds above (the ring's are issue 14's goals)."""
+    experiment = gan.build(dataset, seed=seed)
     experiment.trainer.fit()
     result = mode_coverage(experiment.trainer.sample(2500), experiment.distribution)
-    assert result["modes_captured"] == 8, result
-    assert result["high_quality"] >= 0.80, result
+    bound = BOUNDS[dataset]
+    assert result["modes_captured"] == bound["modes"], result
+    assert result["min_mode_share_of_all"] >= bound["min_share"], result
+    assert result["high_quality"] >= bound["high_quality"], result
 
 
 def test_1d_gaussian_preset_matches_the_data():

@@ -21,7 +21,7 @@ from tinygan.cli.runs import (RUN_FILES, build_experiment, data_dir_for, environ
 from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, TrainingInterrupted,
                          preset)
 from tinygan.data import MNIST_DATASETS
-from tinygan.gan.config import MODELS, OPTIMIZERS, PAPER_EXACTLY, UPDATES
+from tinygan.gan.config import D_BATCH_NORMS, MODELS, OPTIMIZERS, PAPER_EXACTLY, UPDATES
 from tinygan.gan.objectives import LOSSES, PENALTIES
 from tinygan.gan.evaluation import ParzenCurve, evaluate
 from tinygan.gan.trainer import FREE_ON_RESUME
@@ -35,7 +35,10 @@ OVERRIDES = {"steps": "steps", "batch_size": "batch_size", "k": "k", "loss": "lo
              "model": "model", "penalty": "penalty", "penalty_weight": "penalty_weight",
              "weight_clip": "weight_clip", "optimizer": "optimizer", "beta1": "beta1",
              "beta2": "beta2", "update": "update", "d_loss_scale": "d_loss_scale",
-             "noise_range": "noise_range", "marginal_clip": "marginal_clip"}
+             "noise_range": "noise_range", "marginal_clip": "marginal_clip",
+             "feature_matching": "feature_matching",
+             "minibatch_kernels": "minibatch_kernels",
+             "minibatch_kernel_dim": "minibatch_kernel_dim", "d_batch_norm": "d_batch_norm"}
 
 
 def add_parser(verbs):
@@ -61,6 +64,15 @@ def add_parser(verbs):
     parser.add_argument("--lr-d", type=float, help="discriminator learning rate")
     parser.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     parser.add_argument("--pack", type=int, help="PacGAN pack size (1 = off)")
+    parser.add_argument("--feature-matching", action="store_true", default=None,
+                        help="G matches the mean of D's last hidden features (Salimans et al. 2016)")
+    parser.add_argument("--minibatch-kernels", type=int,
+                        help="minibatch discrimination: B kernels before D's output (0 = off)")
+    parser.add_argument("--minibatch-kernel-dim", type=int,
+                        help="minibatch discrimination: C dimensions per kernel")
+    parser.add_argument("--d-batch-norm", choices=D_BATCH_NORMS,
+                        help="reference or virtual batch norm after D's hidden layers, from a "
+                             "fixed batch of real samples")
     parser.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
     parser.add_argument("--update", choices=UPDATES,
                         help="alternating (Algorithm 1, the default) or simultaneous (the 2014 "
@@ -132,11 +144,13 @@ def _resumed_config(args, folder, typed):
 
 def _activation_bytes(config):
     """A generous estimate of one step's memory: every layer's float32 activations and
-    their gradients for a batch of real and generated samples, at the widest width."""
+    their gradients for a batch of real and generated samples, at the widest width, and
+    minibatch discrimination's m × m × B × C distances."""
     widest = max(config.g_hidden, config.d_hidden, config.noise_dim,
                  1200 if config.model == "mnist_2014" else 784 if config.dataset == "mnist" else 2)
     layers = config.g_depth + config.d_depth + 4
-    return 4 * 2 * 2 * config.batch_size * widest * layers * 5       # 5: maxout pieces, slack
+    minibatch = 4 * 2 * 3 * config.batch_size ** 2 * config.minibatch_kernels * config.minibatch_kernel_dim
+    return 4 * 2 * 2 * config.batch_size * widest * layers * 5 + minibatch   # 5: maxout pieces, slack
 
 
 def validate(args):

@@ -13,8 +13,9 @@ from tinygan.gan.objectives import LOSSES, PENALTIES
 BINARY_LOSSES = ("minimax", "non_saturating")     # D's outputs are logits against targets
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 UPDATES = ("alternating", "simultaneous")
+D_BATCH_NORMS = ("none", "reference", "virtual")   # D's normalisation (Salimans et al. 2016)
 __all__ = ["GANConfig", "ConfigError", "PRESETS", "MODEL_PRESETS", "preset", "DATASETS", "MODELS",
-           "MAX_SEED", "PAPER_EXACTLY", "UPDATES"]
+           "MAX_SEED", "PAPER_EXACTLY", "UPDATES", "D_BATCH_NORMS"]
 
 MAX_SEED = 2 ** 63 - 1
 
@@ -74,6 +75,12 @@ class GANConfig:
     d_max_col_norm: float = 0.0        # cap on each D unit's incoming weight norm; 0 = off
     ema: float = 0.0                   # EMA decay of G's weights for sampling; 0 = off
     pack: int = 1                      # PacGAN: D judges packs of this many samples; 1 = off
+    # the training tricks of Salimans et al. (2016), "Improved techniques for training GANs"
+    feature_matching: bool = False     # G matches the mean of D's last hidden features
+    minibatch_kernels: int = 0         # minibatch discrimination: B kernels before D's output; 0 = off
+    minibatch_kernel_dim: int = 5      # … of C dimensions each
+    d_batch_norm: str = "none"         # "reference" or "virtual" batch norm after D's hidden layers
+    reference_batch: int = 64          # real samples in that fixed reference batch
     # bookkeeping
     log_every: int = 50
     checkpoint_every: int = 1000
@@ -105,14 +112,14 @@ class GANConfig:
                 and getattr(self, f.name) != getattr(other, f.name)]
 
     def check_types(self):
-        """Each field holds its declared type (an int is a float too; a bool is neither)."""
+        """Each field holds its declared type (an int is a float too; a bool is only a bool)."""
         kinds = {int: ((int,), "an integer"), float: ((int, float), "a number"),
-                 str: ((str,), "a string")}
+                 str: ((str,), "a string"), bool: ((bool,), "true or false")}
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
             accepted, described = kinds[f.type]
-            if isinstance(value, bool) or not isinstance(value, accepted):
+            if isinstance(value, bool) != (f.type is bool) or not isinstance(value, accepted):
                 problems.append(f"{f.name} must be {described}, got {value!r}")
         if problems:
             raise ConfigError("; ".join(problems))
@@ -182,6 +189,17 @@ class GANConfig:
         need(0 <= self.ema < 1, f"ema decay must be in [0, 1), got {self.ema}")
         need(self.pack >= 1 and self.batch_size % self.pack == 0,
              f"pack must be ≥ 1 and divide the batch size {self.batch_size}, got {self.pack}")
+        need(self.minibatch_kernels >= 0,
+             f"minibatch kernels must be ≥ 0 (0 = off), got {self.minibatch_kernels}")
+        for name in ("minibatch_kernel_dim", "reference_batch"):
+            need(getattr(self, name) >= 1, f"{name} must be ≥ 1, got {getattr(self, name)}")
+        need(self.d_batch_norm in D_BATCH_NORMS,
+             f"d_batch_norm must be one of {', '.join(D_BATCH_NORMS)}, got {self.d_batch_norm!r}")
+        need(self.d_batch_norm == "none" or self.reference_batch % self.pack == 0,
+             f"the reference batch ({self.reference_batch}) must be divisible by pack {self.pack}")
+        need(self.model == "toy" or (self.minibatch_kernels == 0 and self.d_batch_norm == "none"),
+             f"minibatch discrimination and reference/virtual batch norm are built into the MLP "
+             f"discriminator (model toy), not into {self.model}")
         if problems:
             raise ConfigError("; ".join(problems))
         return self
@@ -193,13 +211,17 @@ MODELS = ("toy", "mnist_2014", "dcgan", "cgan")
 # The defaults per data set: what works best, measured (see README and the issue notes).
 PRESETS = {
     # Toy mixtures: z = 2, three hidden layers of 128 in G and D (depth gives G the sharp
-    # transitions between modes), batch 512, Adam 1e-3 decayed 100× over the run, and an
-    # EMA of G's weights (decay 0.99) for sampling. Measured in the README.
-    "ring": GANConfig(dataset="ring", steps=6000, batch_size=512, noise_dim=2, g_hidden=128,
-                      g_depth=3, d_hidden=128, d_depth=3, lr_decay=1.000768, ema=0.99),
-    # The 5×5 grid needs wider networks (256) and twice the steps.
-    "grid": GANConfig(dataset="grid", steps=8000, batch_size=512, noise_dim=2, g_hidden=256,
-                      g_depth=3, d_hidden=256, d_depth=3, lr_decay=1.000576, ema=0.99),
+    # transitions between modes), batch 256, Adam at 2e-3 (ring) or 3e-3 (grid) decayed 100×
+    # over the run (a high rate first finds the modes, the decay then sharpens them), an EMA
+    # of G's weights (decay 0.99) for sampling, and the R1 penalty (γ = 1; without it one
+    # ring mode of a seed could hold < 1% of the samples, and grid seeds lost modes: 17/25,
+    # 24/25). Measured in the README (benchmarks/toy_presets.py: five seeds).
+    "ring": GANConfig(dataset="ring", steps=8000, batch_size=256, noise_dim=2, g_hidden=128,
+                      g_depth=3, d_hidden=128, d_depth=3, lr_g=2e-3, lr_d=2e-3,
+                      lr_decay=1.000576, ema=0.99, penalty="r1", penalty_weight=1.0),
+    "grid": GANConfig(dataset="grid", steps=10000, batch_size=256, noise_dim=2, g_hidden=128,
+                      g_depth=3, d_hidden=128, d_depth=3, lr_g=3e-3, lr_d=3e-3,
+                      lr_decay=1.000461, ema=0.99, penalty="r1", penalty_weight=1.0),
     # 1-D: a weak D lets G shrink to a too-narrow peak; k = 3 steps of a 128×3 D keep it honest.
     "gaussian1d": GANConfig(dataset="gaussian1d", steps=1500, noise="uniform", noise_dim=1,
                             g_hidden=32, g_depth=2, d_hidden=128, d_depth=3, k=3,

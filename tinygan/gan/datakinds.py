@@ -14,8 +14,8 @@ from tinygan.gan.conditional import (ConditionalDiscriminator, ConditionalGenera
                                      images_and_labels)
 from tinygan.gan.config import ConfigError
 from tinygan.gan.dcgan import dcgan_discriminator, dcgan_generator
-from tinygan.gan.models import (mlp_discriminator, mlp_generator, paper_mnist_discriminator,
-                                paper_mnist_generator)
+from tinygan.gan.models import mlp_generator, paper_mnist_discriminator, paper_mnist_generator
+from tinygan.gan.stabilisers import stabilised_discriminator
 from tinygan.metrics import mode_coverage
 from tinygan.theory import histogram_jsd
 
@@ -23,6 +23,16 @@ __all__ = ["ToyData", "ImageData", "data_kind", "IMAGE_DATASETS"]
 
 JUDGE_MIN_IMAGES = 1000      # the judging classifier trains on at least this many images
 IMAGE_DATASETS = MNIST_DATASETS      # full MNIST ("mnist") and the embedded "mnist-5k"
+
+
+def toy_discriminator(config, dim, real_samples):
+    """The MLP discriminator of ``config`` with its stabilisers (minibatch discrimination,
+    reference or virtual batch norm); ``real_samples(n)`` gives the reference batch."""
+    reference = real_samples(config.reference_batch) if config.d_batch_norm != "none" else None
+    return stabilised_discriminator(dim, config.d_hidden, config.d_depth, pack=config.pack,
+                                    minibatch_kernels=config.minibatch_kernels,
+                                    minibatch_kernel_dim=config.minibatch_kernel_dim,
+                                    batch_norm=config.d_batch_norm, reference=reference)
 
 
 class ToyData:
@@ -38,7 +48,7 @@ class ToyData:
         dim = self.distribution.dim
         return (mlp_generator(config.noise_dim, dim, config.g_hidden, config.g_depth,
                               noise=config.noise),
-                mlp_discriminator(dim, config.d_hidden, config.d_depth, pack=config.pack))
+                toy_discriminator(config, dim, self.distribution.sample))
 
     def sampler(self, config):
         """Fresh draws every step (from the step's seeded stream)."""
@@ -110,8 +120,7 @@ class ImageData:
                     paper_mnist_discriminator(pack=config.pack))
         generator = mlp_generator(config.noise_dim, 784, config.g_hidden, config.g_depth,
                                   noise=config.noise, output="sigmoid")
-        return generator, mlp_discriminator(784, config.d_hidden, config.d_depth,
-                                            pack=config.pack)
+        return generator, toy_discriminator(config, 784, lambda n: mnist.train[:n])
 
     def sampler(self, config):
         """A fresh shuffle of the training images every epoch (the run's "data" stream);

@@ -19,8 +19,8 @@ from collections import namedtuple
 
 from tinygan import backend
 from tinygan.nn.losses import discriminator_loss, generator_loss
-from tinygan.ops import mean, relu, sum as reduce_sum
-from tinygan.tensor import grad
+from tinygan.ops import concatenate, mean, relu, sum as reduce_sum
+from tinygan.tensor import Tensor, grad
 from tinygan.theory.wasserstein import gradient_penalty
 
 __all__ = ["LossPair", "LOSSES", "loss_pair", "least_squares_discriminator_loss",
@@ -109,12 +109,17 @@ def clip_weights_(module, limit):
 
 def discriminator_features(discriminator, x):
     """f(x): the activations of D's last hidden layer (every layer of ``discriminator.net``
-    but the output layer), after PacGAN's packing when D packs samples."""
+    but the output layer), after PacGAN's packing when D packs samples; a D with a
+    reference batch (``stabilisers.WithReferenceBatch``) normalises with it here too."""
     if getattr(discriminator, "pack", 1) > 1:
         x = x.reshape(x.shape[0] // discriminator.pack, x.shape[1] * discriminator.pack)
-    for layer in list(discriminator.net)[:-1]:
+    net = discriminator.net
+    reference = getattr(net, "reference", None)
+    if reference is not None:
+        net, x = net.module, concatenate([Tensor(reference.astype(x.dtype)), x])
+    for layer in list(net)[:-1]:
         x = layer(x)
-    return x
+    return x if reference is None else x[reference.shape[0]:]
 
 
 def feature_matching_loss(real_features, fake_features):

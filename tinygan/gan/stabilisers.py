@@ -15,7 +15,7 @@ from tinygan.ops import abs as absolute, concatenate, exp, mean, sqrt, sum as re
 from tinygan.tensor import Tensor
 
 __all__ = ["MinibatchDiscrimination", "ReferenceBatchNorm", "WithReferenceBatch",
-           "minibatch_discriminator"]
+           "minibatch_discriminator", "stabilised_discriminator"]
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -44,10 +44,42 @@ class MinibatchDiscrimination(nn.Module):
 
 def minibatch_discriminator(data_dim, hidden=128, depth=2, kernels=8, kernel_dim=4, **settings):
     """``mlp_discriminator`` with a ``MinibatchDiscrimination`` layer before its output."""
-    layers = list(mlp_discriminator(data_dim, hidden, depth, **settings).net)
-    layers[-1:] = [MinibatchDiscrimination(hidden, kernels, kernel_dim),
-                   nn.Linear(hidden + kernels, 1, init="fan_in")]
-    return Discriminator(nn.Sequential(*layers), settings.get("pack", 1))
+    return stabilised_discriminator(data_dim, hidden, depth, minibatch_kernels=kernels,
+                                    minibatch_kernel_dim=kernel_dim, **settings)
+
+
+def stabilised_discriminator(data_dim, hidden=128, depth=2, pack=1, minibatch_kernels=0,
+                             minibatch_kernel_dim=5, batch_norm="none", reference=None, **settings):
+    """``mlp_discriminator`` with the stabilisers of Salimans et al. (2016) that live in D:
+    ``minibatch_kernels`` = B > 0 puts a ``MinibatchDiscrimination`` layer (B kernels of
+    ``minibatch_kernel_dim`` = C dimensions) before the output; ``batch_norm`` "reference"
+    or "virtual" puts a ``ReferenceBatchNorm`` after every hidden linear layer, normalised
+    by ``reference`` (a fixed batch of real samples, shape (r, data_dim)). With none of
+    them it is ``mlp_discriminator`` itself."""
+    plain = mlp_discriminator(data_dim, hidden, depth, pack=pack, **settings)
+    if not minibatch_kernels and batch_norm == "none":
+        return plain
+    layers = list(plain.net)
+    if batch_norm != "none":
+        if batch_norm not in ("reference", "virtual"):
+            raise ValueError(f"batch_norm must be 'none', 'reference' or 'virtual', got {batch_norm!r}")
+        if reference is None:
+            raise ValueError("reference or virtual batch norm needs a reference batch of real samples")
+        normalised = []
+        for layer in layers[:-1]:
+            normalised.append(layer)
+            if isinstance(layer, nn.Linear):
+                normalised.append(ReferenceBatchNorm(layer.weight.shape[-1],
+                                                     virtual=batch_norm == "virtual"))
+        layers = normalised + layers[-1:]
+    if minibatch_kernels:
+        layers[-1:] = [MinibatchDiscrimination(hidden, minibatch_kernels, minibatch_kernel_dim),
+                       nn.Linear(hidden + minibatch_kernels, 1, init="fan_in")]
+    net = nn.Sequential(*layers)
+    if batch_norm != "none":
+        reference = backend.asarray(reference)          # packed as D packs its inputs
+        net = WithReferenceBatch(net, reference.reshape(reference.shape[0] // pack, -1))
+    return Discriminator(net, pack)
 
 
 class ReferenceBatchNorm(nn.Module):

@@ -39,6 +39,7 @@ from tinygan.checkpoint import load, save
 from tinygan.gan import objectives
 from tinygan.gan.config import BINARY_LOSSES, GANConfig
 from tinygan.gan.ema import ExponentialMovingAverage
+from tinygan.gan.stabilisers import MinibatchDiscrimination
 from tinygan.nn.utils import clip_column_norms_, evaluating, grad_norm
 from tinygan.ops import concatenate, sigmoid
 from tinygan.tensor import grad, no_grad
@@ -112,9 +113,12 @@ class Trainer:
         # With batch norm in D, real and generated samples go through D in separate passes
         # (as in the G step): one pass over both would normalise them together, and D could
         # tell them apart by the batch's make-up rather than by the samples (the DCGAN).
-        self.separate_passes = any(isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d))
-                                   for _, module in discriminator.named_modules())
+        # Minibatch discrimination compares each sample with its batch: the same holds.
+        self.separate_passes = any(
+            isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, MinibatchDiscrimination))
+            for _, module in discriminator.named_modules())
         self._pending_losses = []
+        self._real = None              # the last D step's real batch (feature matching's target)
 
     # ----- one iteration ------------------------------------------------------------------
     def discriminator_step(self, j):
@@ -122,6 +126,7 @@ class Trainer:
         c, t = self.config, self.step
         backend.manual_seed(backend.stream_seed(c.seed, "discriminator", t, j))
         real = self.data.batch(t * c.k + j)
+        self._real = real
         m = real.shape[0]
         with no_grad():
             fake = self.generator.sample(m)
@@ -191,13 +196,20 @@ class Trainer:
         return d_loss, g_loss, logits, half
 
     def generator_step(self):
-        """One descent step on G's loss; D's weights get no gradient in this step."""
+        """One descent step on G's loss; D's weights get no gradient in this step. With
+        feature matching, G's loss is the distance between the mean D features of the last
+        D step's real batch and of G's samples (Salimans et al. 2016)."""
         c = self.config
         backend.manual_seed(backend.stream_seed(c.seed, "generator", self.step))
         self.discriminator.requires_grad_(False)
         try:
-            fake_logits = self.discriminator(self.generator.sample(c.batch_size))
-            loss = self.losses.generator(fake_logits)
+            fake = self.generator.sample(c.batch_size)
+            if c.feature_matching:
+                loss = objectives.feature_matching_loss(
+                    objectives.discriminator_features(self.discriminator, self._real),
+                    objectives.discriminator_features(self.discriminator, fake))
+            else:
+                loss = self.losses.generator(self.discriminator(fake))
             self.g_optimizer.zero_grad()
             loss.backward()
         finally:
