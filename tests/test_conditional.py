@@ -1,19 +1,18 @@
 """The conditional GAN (tinygan.gan.conditional): pair rows, the paper's architecture, the
 sampler's labels, label-conditioned sampling, and the per-digit accuracy."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import tinygan as tg
-from tinygan import backend, nn
+from tinygan import backend
 from tinygan.gan import ConfigError, build
 from tinygan.gan.conditional import (ConditionalDiscriminator, ConditionalGenerator, PairSampler,
                                      images_and_labels, one_hot, pairs)
 from tinygan.data.loader import EpochSampler
+
+from test_cli import tinygan                  # the command, run in a subprocess
 
 needs_backend = pytest.mark.usefixtures("on_backend")
 
@@ -125,12 +124,6 @@ def test_configuration_refuses_what_the_cgan_cannot_do():
         build("ring", model="cgan")
     with pytest.raises(ConfigError, match="takes no --pack"):
         build("mnist-5k", model="cgan", pack=2)
-
-
-def tinygan(*args):
-    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "tinygan", *map(str, args)], capture_output=True,
-                          text=True, env=environment, timeout=600)
 
 
 def test_command_line_trains_and_samples_one_digit(tmp_path):
