@@ -115,7 +115,9 @@ def softplus(x):
     return None if cupy is None else _launch(cupy, "softplus", x)
 
 
-def _targets(cupy, like, targets):
+def _targets(like, targets):
+    """BCE's targets for a kernel: a CuPy array as it is, a number as the logits' dtype;
+    None for anything else (the unfused path then runs)."""
     if hasattr(targets, "shape"):
         return targets if _cupy(targets) else None
     return _scalar(like, targets)
@@ -123,14 +125,14 @@ def _targets(cupy, like, targets):
 
 def bce_with_logits(logits, targets):
     cupy = _cupy(logits)
-    if cupy is None or (t := _targets(cupy, logits, targets)) is None:
+    if cupy is None or (t := _targets(logits, targets)) is None:
         return None
     return _launch(cupy, "bce", logits, t)
 
 
 def bce_grad(g, logits, targets):
     cupy = _cupy(g, logits)
-    if cupy is None or g.dtype != logits.dtype or (t := _targets(cupy, logits, targets)) is None:
+    if cupy is None or g.dtype != logits.dtype or (t := _targets(logits, targets)) is None:
         return None
     return _launch(cupy, "bce_grad", g, logits, t)
 
