@@ -146,10 +146,8 @@ class ImageData:
         result = {"parzen": paper_parzen(samples, self.mnist)}
         if labels is not None:
             result["conditional"] = self.conditional_accuracy(samples, labels, progress)
-        if len(self.mnist.train) < JUDGE_MIN_IMAGES:
-            result["quality_skipped"] = (f"{len(self.mnist.train)} training images are too few "
-                                         f"to train the judging classifier (it needs "
-                                         f"{JUDGE_MIN_IMAGES})")
+        if self.judge_missing():
+            result["quality_skipped"] = self.judge_missing()
             return result
         result.update(evaluate_mnist_samples(samples, self.mnist, progress=progress, parzen=False))
         shares = result["quality"]["class_shares"]
@@ -183,14 +181,20 @@ class ImageData:
                      f"{q['nearest_train_distance']:.2f}")
         return line
 
+    def judge_missing(self):
+        """Why the judging classifier cannot be trained on this data set, or None."""
+        if len(self.mnist.train) < JUDGE_MIN_IMAGES:
+            return (f"{len(self.mnist.train)} training images are too few to train the judging "
+                    f"classifier (it needs {JUDGE_MIN_IMAGES})")
+        return None
+
     def conditional_accuracy(self, images, labels, progress=True):
         """Each digit's conditional accuracy: the share of images drawn for label d that the
         judging classifier (cached, as ``judged``) reads as d; ``{"per_digit": {d: share},
         "worst": min, "mean": mean}``, or ``{"skipped": why}`` on too small a data set."""
         from tinygan.metrics.classifier import classifier_outputs, load_or_train_classifier
-        if len(self.mnist.train) < JUDGE_MIN_IMAGES:
-            return {"skipped": f"{len(self.mnist.train)} training images are too few to train "
-                               f"the judging classifier (it needs {JUDGE_MIN_IMAGES})"}
+        if self.judge_missing():
+            return {"skipped": self.judge_missing()}
         classifier, _ = load_or_train_classifier(self.mnist, progress=progress)
         _, probabilities = classifier_outputs(classifier, images)
         read = probabilities.argmax(axis=1)
