@@ -1,9 +1,11 @@
 """One optimizer step equals the published update computed by hand, in float64, to 1e-12."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygan as tg
-from tinygan import nn, optim
+from tinygan import backend, nn, optim
 
 pytestmark = pytest.mark.usefixtures("on_backend")
 
@@ -20,9 +22,18 @@ theta0 = np.array([0.5, -1.0, 2.0])
 grads = [np.array([0.1, -0.3, 0.7]), np.array([-0.2, 0.4, 0.05]), np.array([0.3, 0.3, -0.1])]
 
 
+@pytest.fixture(params=[1, 3], ids=["one-thread", "split-in-3"])
+def threads(request, monkeypatch):
+    """Run the optimizers' updates whole, or split into 3 slices on 3 threads however
+    small the arrays (the split's size threshold lowered to 1 element)."""
+    monkeypatch.setattr(backend, "SPLIT_MIN_SIZE", 1)
+    monkeypatch.setitem(backend._pool, "threads", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("momentum, nesterov, weight_decay",
                          [(0.0, False, 0.0), (0.9, False, 0.0), (0.9, True, 0.0), (0.5, False, 0.01)])
-def test_sgd_matches_the_formula(momentum, nesterov, weight_decay):
+def test_sgd_matches_the_formula(momentum, nesterov, weight_decay, threads):
     p = _parameter(theta0)
     opt = optim.SGD([p], lr=0.1, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
     theta, v = theta0.copy(), None
@@ -36,7 +47,7 @@ def test_sgd_matches_the_formula(momentum, nesterov, weight_decay):
         np.testing.assert_allclose(p.numpy(), theta, rtol=0, atol=1e-12)
 
 
-def test_adam_matches_the_formula():
+def test_adam_matches_the_formula(threads):
     p = _parameter(theta0)
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
     opt = optim.Adam([p], lr=lr, betas=(b1, b2), eps=eps)
@@ -80,3 +91,82 @@ def test_paper_schedules():
     assert optim.ExponentialDecay(opt, initial=0.1, factor=2.0, floor=1e-6).value(100) == 1e-6
     decay.load_state_dict({"t": 10})
     assert abs(opt.param_groups[0]["lr"] - 0.1 / 1.000004 ** 10) < 1e-15
+
+
+# ----- the updates split across threads (backend.split_elementwise) ----------------------
+def _add_scaled(out, a, b, scale):
+    """An in-place elementwise kernel with a None-able input, as the optimizers' are."""
+    if b is not None:
+        out += b
+    out += scale * a
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(1, 200), threads=st.integers(2, 7), with_b=st.booleans())
+def test_split_elementwise_equals_one_call_bit_for_bit(size, threads, with_b):
+    rng = np.random.default_rng(size)
+    a, b = rng.standard_normal((2, size)).astype(np.float32)
+    whole, split = rng.standard_normal((2, size)).astype(np.float32)
+    split[...] = whole
+    backend_min = backend.SPLIT_MIN_SIZE
+    try:
+        backend.SPLIT_MIN_SIZE = 1
+        backend.split_elementwise(_add_scaled, (split, a, b if with_b else None), (0.3,),
+                                  threads=threads)
+    finally:
+        backend.SPLIT_MIN_SIZE = backend_min
+    _add_scaled(whole, a, b if with_b else None, 0.3)
+    assert np.array_equal(whole, split)
+
+
+def test_split_elementwise_runs_slices_on_other_threads_and_whole_when_it_cannot():
+    import threading
+    seen = []
+
+    def record(out, a):
+        seen.append((threading.get_ident(), out.size))
+        out += a
+
+    big = np.zeros(backend.SPLIT_MIN_SIZE + 1, np.float32)
+    backend.split_elementwise(record, (big, np.ones_like(big)), threads=2)
+    assert sorted(size for _, size in seen) == [big.size // 2, big.size - big.size // 2]
+    assert len({ident for ident, _ in seen}) == 2 and (big == 1).all()
+    seen.clear()
+    square = np.zeros((1024, 1024), np.float32)          # a transposed view is not contiguous
+    backend.split_elementwise(record, (square.T, np.ones_like(square)), threads=2)
+    backend.split_elementwise(record, (big[:100], np.ones(100, np.float32)), threads=2)
+    assert [size for _, size in seen] == [square.size, 100] and (square == 1).all()
+
+
+@pytest.mark.parametrize("variables, expected", [({"OMP_NUM_THREADS": "3"}, 3),
+                                                 ({"OPENBLAS_NUM_THREADS": "1"}, 1),
+                                                 ({"OMP_NUM_THREADS": "x", "MKL_NUM_THREADS": "2"}, 2)])
+def test_compute_threads_follow_the_blas_setting(monkeypatch, variables, expected):
+    for name in backend.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setitem(backend._pool, "threads", None)
+    assert backend.compute_threads() == expected
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1, momentum=0.5),
+                                  lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+                                  lambda p: optim.Adam(p, lr=1e-3, betas=(0.5, 0.999))],
+                         ids=["sgd-momentum", "sgd-nesterov", "adam"])
+def test_a_parameter_above_the_split_size_trains_identically_on_two_threads(make, monkeypatch):
+    """The paper's 1200 × 784 weight (940,800 floats, above SPLIT_MIN_SIZE): three steps on
+    one thread and split over two give the same bits."""
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((1200, 784)).astype(np.float32)
+    steps = rng.standard_normal((3, 1200, 784)).astype(np.float32)
+    results = []
+    for count in (1, 2):
+        monkeypatch.setitem(backend._pool, "threads", count)
+        p = nn.Parameter(tg.tensor(start.copy()).data)
+        opt = make([p])
+        for g in steps:
+            p.grad = tg.tensor(g)
+            opt.step()
+        results.append(p.numpy().copy())
+    assert not np.array_equal(results[0], start) and np.array_equal(*results)

@@ -17,7 +17,8 @@ __all__ = [
     "host", "BackendError", "register_backend", "backend_names", "available_backends",
     "set_backend", "get_backend", "using", "get_array_module", "to_numpy", "asarray",
     "manual_seed", "rng", "seed_for", "stream_seed", "STREAMS", "backend_generator",
-    "scatter_add", "gpu_status", "status", "retain_freed_memory",
+    "scatter_add", "gpu_status", "status", "retain_freed_memory", "compute_threads",
+    "split_elementwise",
 ]
 
 CUPY_INSTALL_HINT = (
@@ -283,6 +284,70 @@ def retain_freed_memory():
             except (OSError, AttributeError):        # not glibc: macOS, Windows, musl
                 pass
     return _malloc["tuned"]
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+SPLIT_MIN_SIZE = 1 << 18     # elements; below this one pass is quicker than handing off slices
+_pool = {"executor": None, "workers": 0, "threads": None}
+
+
+def compute_threads():
+    """The threads tinygan's own elementwise work may use on NumPy: the first of
+    OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS that is set (so one setting
+    governs the BLAS and tinygan alike), else the CPUs this process may run on."""
+    if _pool["threads"] is None:
+        threads = None
+        for variable in THREAD_VARIABLES:
+            value = os.environ.get(variable, "").strip()
+            if value.isdigit() and int(value) > 0:
+                threads = int(value)
+                break
+        if threads is None:
+            threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+                else (os.cpu_count() or 1)
+        _pool["threads"] = threads
+    return _pool["threads"]
+
+
+def _forget_pool():
+    """A forked child has no pool threads: it makes its own on first use."""
+    _pool["executor"], _pool["workers"] = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def split_elementwise(kernel, arrays, args=(), threads=None):
+    """``kernel(*arrays, *args)`` run on ``threads`` (default ``compute_threads()``)
+    contiguous slices of the arrays at once, the calling thread taking the first.
+
+    ``kernel`` must be elementwise: each output element depends only on the same element
+    of the inputs, so every slicing gives bit for bit the same result as one call (an
+    optimizer's in-place update is; a sum is not). NumPy releases the GIL inside its
+    loops, so the slices run on separate cores as PyTorch's multithreaded ``add_`` does.
+    Entries of ``arrays`` may be None (passed through). Runs as one call on CuPy, below
+    ``SPLIT_MIN_SIZE`` elements, with one thread, or unless every array is C-contiguous
+    and shaped like the first."""
+    first = arrays[0]
+    threads = threads or compute_threads()
+    present = [a for a in arrays if a is not None]
+    if (threads < 2 or first.size < SPLIT_MIN_SIZE or not isinstance(first, numpy.ndarray)
+            or any(a.shape != first.shape or not a.flags.c_contiguous for a in present)):
+        kernel(*arrays, *args)
+        return
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+    bounds = [first.size * i // threads for i in range(threads + 1)]
+    slices = [[None if f is None else f[start:stop] for f in flat]
+              for start, stop in zip(bounds[:-1], bounds[1:])]
+    if _pool["workers"] < threads - 1:
+        from concurrent.futures import ThreadPoolExecutor
+        _pool["executor"] = ThreadPoolExecutor(threads - 1, thread_name_prefix="tinygan")
+        _pool["workers"] = threads - 1
+    futures = [_pool["executor"].submit(kernel, *part, *args) for part in slices[1:]]
+    kernel(*slices[0], *args)
+    for future in futures:
+        future.result()
 
 
 _requested = os.environ.get("TINYGAN_BACKEND", "").strip().lower()

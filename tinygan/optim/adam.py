@@ -1,6 +1,6 @@
 """Adam (Kingma & Ba 2015)."""
 from tinygan import fused
-from tinygan.backend import get_array_module
+from tinygan.backend import get_array_module, split_elementwise
 from tinygan.optim.optimizer import Optimizer
 
 __all__ = ["Adam"]
@@ -35,17 +35,26 @@ class Adam(Optimizer):
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         if fused.adam_(parameter.data, m, v, grad, beta1, beta2, t, group["lr"], group["eps"]):
             return                                   # the lines below, in one GPU kernel
-        step, denominator = state["_scratch"]       # reused buffers: no temporaries
-        m *= beta1
-        xp.multiply(grad, 1 - beta1, out=step)
-        m += step
-        v *= beta2
-        xp.multiply(grad, grad, out=step)
-        step *= 1 - beta2
-        v += step
-        xp.divide(v, 1 - beta2 ** t, out=denominator)
-        xp.sqrt(denominator, out=denominator)
-        denominator += group["eps"]
-        xp.multiply(m, group["lr"] / (1 - beta1 ** t), out=step)
-        step /= denominator
-        parameter.data -= step
+        split_elementwise(_adam_step, (parameter.data, grad, m, v, *state["_scratch"]),
+                          (beta1, beta2, group["lr"] / (1 - beta1 ** t), 1 - beta2 ** t,
+                           group["eps"]))
+
+
+def _adam_step(parameter, grad, m, v, step, denominator, beta1, beta2, lr_hat, bias2, eps):
+    """The update of the class docstring, in place, on arrays or on matching slices of
+    them; ``lr_hat`` = η / (1 − β₁ᵗ), ``bias2`` = 1 − β₂ᵗ; ``step`` and ``denominator``
+    are reused buffers (no temporaries)."""
+    xp = get_array_module(parameter)
+    m *= beta1
+    xp.multiply(grad, 1 - beta1, out=step)
+    m += step
+    v *= beta2
+    xp.multiply(grad, grad, out=step)
+    step *= 1 - beta2
+    v += step
+    xp.divide(v, bias2, out=denominator)
+    xp.sqrt(denominator, out=denominator)
+    denominator += eps
+    xp.multiply(m, lr_hat, out=step)
+    step /= denominator
+    parameter -= step

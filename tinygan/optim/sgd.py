@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, as the 2014 paper trained its GAN."""
 from tinygan import fused
-from tinygan.backend import get_array_module
+from tinygan.backend import get_array_module, split_elementwise
 from tinygan.optim.optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -32,19 +32,35 @@ class SGD(Optimizer):
         if momentum and not group["nesterov"] and fused.sgd_momentum_(parameter.data, state,
                                                                        grad, momentum, lr):
             return                                   # the lines below, in one GPU kernel
+        velocity, first = None, False
         if momentum:
             velocity = state.get("momentum_buffer")
-            if velocity is None:
-                velocity = state["momentum_buffer"] = grad.copy()
-            else:
-                velocity *= momentum
-                velocity += grad
-            direction = grad + momentum * velocity if group["nesterov"] else velocity
-        else:
-            direction = grad
-        # η·d into a reused buffer: no parameter-sized temporary per step
+            first = velocity is None
+            if first:
+                velocity = state["momentum_buffer"] = get_array_module(grad).empty_like(grad)
+        # η·d goes through a reused buffer: no parameter-sized temporary per step
         scratch = state.get("_scratch")
         if scratch is None:
-            scratch = state["_scratch"] = get_array_module(direction).empty_like(direction)
-        get_array_module(direction).multiply(direction, lr, out=scratch)
-        parameter.data -= scratch
+            scratch = state["_scratch"] = get_array_module(grad).empty_like(grad)
+        split_elementwise(_sgd_step, (parameter.data, grad, velocity, scratch),
+                          (momentum, lr, group["nesterov"], first))
+
+
+def _sgd_step(parameter, grad, velocity, scratch, momentum, lr, nesterov, first):
+    """The update of the class docstring, in place, on arrays or on matching slices of
+    them (velocity is None without momentum; ``first``: v = g)."""
+    xp = get_array_module(parameter)
+    direction = grad
+    if velocity is not None:
+        if first:
+            xp.copyto(velocity, grad)
+        else:
+            velocity *= momentum
+            velocity += grad
+        direction = velocity
+        if nesterov:
+            xp.multiply(velocity, momentum, out=scratch)
+            scratch += grad
+            direction = scratch
+    xp.multiply(direction, lr, out=scratch)
+    parameter -= scratch
