@@ -144,12 +144,21 @@ def passes(repeats=60):
     x = f32(200, 784)
     rng16 = np.random.default_rng(1)
 
-    def sgd_now():                                  # tinygan's SGD.update, per parameter
+    def sgd_now():                                  # SGD.update's 4 passes, per parameter
         for p, gr, v, s in zip(params, grads, velocity, scratch):
             v *= 0.5
             v += gr
             np.multiply(v, 0.1, out=s)
             p -= s
+
+    def sgd_split(threads):                         # tinygan's SGD: split_elementwise
+        from tinygan.backend import split_elementwise
+        from tinygan.optim.sgd import _sgd_step
+
+        def update():
+            for p, gr, v, s in zip(params, grads, velocity, scratch):
+                split_elementwise(_sgd_step, (p, gr, v, s), (0.5, 0.1, False, False), threads)
+        return update
 
     def sgd_flat():                                 # one flat buffer: 4 calls in all
         flat_v.__imul__(0.5)
@@ -208,7 +217,9 @@ def passes(repeats=60):
         for _ in range(2):
             a * (a > 0)
 
-    cases = [("SGD update, per parameter (tinygan today: 12 params × 4 passes)", sgd_now),
+    cases = [("SGD update, per parameter (12 params × 4 passes, one thread)", sgd_now),
+             ("SGD update as tinygan's SGD does it, 1 thread", sgd_split(1)),
+             ("SGD update as tinygan's SGD does it, split over 2 threads", sgd_split(2)),
              ("SGD update on one flat buffer (4 passes, 4 calls)", sgd_flat),
              ("SGD update on one flat buffer, 64k-element blocks", sgd_flat_blocked),
              ("allocate 12 fresh gradient arrays (3.7 M floats) and touch them", touch_fresh_grads),

@@ -270,10 +270,11 @@ MODEL_PRESETS = {
     # the 2014 configuration), uniform z of 100 dimensions; no PacGAN, no EMA. Trained as
     # the 2014 released code trains (PAPER_EXACTLY's update, halved D objective and
     # z ~ U(−√3, √3)): with Algorithm 1's alternating steps and U(−1, 1) every setting tried
-    # collapsed (README).
+    # collapsed (README). 25,000 steps: at 20,000 one seed's eights were read as eights
+    # 94.4% of the time; at 25,000 the worst digit of seeds 0 and 1 is 99.8% and 97.2%.
     "cgan": dict(model="cgan", noise="uniform", noise_dim=100, optimizer="sgd", lr_g=0.1,
                  lr_d=0.1, lr_decay=1.00004, lr_floor=1e-6, momentum=0.5, final_momentum=0.7,
-                 momentum_steps=0, batch_size=100, pack=1, ema=0.0, steps=20000,
+                 momentum_steps=0, batch_size=100, pack=1, ema=0.0, steps=25000,
                  update="simultaneous", d_loss_scale=0.5, noise_range=math.sqrt(3)),
 }
 
