@@ -22,7 +22,7 @@ def curves(folders):
     for folder in folders:
         points = json.loads((folder / "parzen_curve.json").read_text())["points"]
         config = json.loads((folder / "config.json").read_text())
-        label = f"seed {config['seed']}"
+        label = f"seed {config['seed']}" + (f", EMA of G ({config['ema']:g})" if config.get("ema") else "")
         final = next((folder / name for name in ("evaluation.json", "metrics.json")
                       if (folder / name).exists()), None)
         if final is not None:

@@ -70,6 +70,24 @@ def test_same_seed_gives_bit_identical_parameters():
     assert not np.array_equal(_parameters(other)[0], runs[0][0])
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_updates_split_across_threads_train_bit_identically(optimizer, monkeypatch):
+    """The optimizer's and the EMA's elementwise updates, split into 3 slices on 3 threads
+    (backend.split_elementwise, its size threshold lowered to 1 element so the toy's small
+    arrays split too), leave every weight and the EMA's bit for bit as one thread does."""
+    from tinygan import backend
+    runs = []
+    for threads in (1, 3):
+        monkeypatch.setattr(backend, "SPLIT_MIN_SIZE", 1)
+        monkeypatch.setitem(backend._pool, "threads", threads)
+        trainer = gan.build("ring", steps=20, seed=5, ema=0.9, optimizer=optimizer,
+                            momentum=0.5, **TINY).trainer
+        trainer.fit()
+        runs.append(_parameters(trainer) + [p.numpy().copy() for p in trainer.ema.model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("config", [
     dict(dataset="ring", ema=0.9, lr_decay=1.001, **TINY),
     dict(dataset="mnist-5k", model="toy", optimizer="sgd", lr_g=0.05, lr_d=0.05, momentum=0.5,

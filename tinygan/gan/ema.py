@@ -4,6 +4,8 @@ same for batch norm's running statistics.
 Samples from the averaged weights are sharper and steadier than from the last iterate."""
 import copy
 
+from tinygan.backend import split_elementwise
+
 __all__ = ["ExponentialMovingAverage"]
 
 
@@ -21,15 +23,19 @@ class ExponentialMovingAverage:
         statistics of the same window of training as its weights (timm's ModelEmaV2 does
         the same); without them it would keep the statistics it was copied with."""
         for average, current in zip(self.model.parameters(), model.parameters()):
-            average.data *= self.decay
-            average.data += (1 - self.decay) * current.data
+            split_elementwise(_average, (average.data, current.data), (self.decay,))
         for average, current in zip(self.model.buffers(), model.buffers()):
             if average.dtype.kind == "f":
-                average *= self.decay
-                average += (1 - self.decay) * current
+                split_elementwise(_average, (average, current), (self.decay,))
 
     def state_dict(self):
         return self.model.state_dict()
 
     def load_state_dict(self, state):
         self.model.load_state_dict(state)
+
+
+def _average(average, current, decay):
+    """average ← β·average + (1 − β)·current, in place (on whole arrays or matching slices)."""
+    average *= decay
+    average += (1 - decay) * current
