@@ -23,13 +23,15 @@
 # **Maxout.** A maxout unit takes the max of $k$ linear pieces, $h_j(x) = \max_p\, x^\top W_{\cdot, pj} + b_{pj}$;
 # its gradient flows only to the winning piece.
 #
-# **One change from the paper, and why.** On the 5,000-digit sample the paper's exact setup
-# lets G crowd onto a few easy digits. The preset therefore adds one named stabiliser,
-# PacGAN (Lin et al. 2018): D judges *pairs* of images (`pack=2`), so a G that draws too many
-# ones makes pairs that look unlike real pairs. The paper exactly, as its authors' code ran it
-# (`tinygan train --paper`), is `gan.build("mnist", **gan.config.PAPER_EXACTLY)`: `pack=1`, and
+# **What the presets change, and why.** On the 5,000-digit sample the paper's exact setup
+# lets G crowd onto a few easy digits. The `mnist-5k` preset therefore adds one named
+# stabiliser, PacGAN (Lin et al. 2018): D judges *pairs* of images (`pack=2`), so a G that
+# draws too many ones makes pairs that look unlike real pairs. The paper exactly, as its
+# authors' code ran it (`tinygan train --paper`), is `gan.config.PAPER_EXACTLY`: `pack=1`, and
 # D and G updated *together* from one minibatch and one dropout pass of D (their
-# `AdversaryCost2`), D's loss halved, z ~ U(−√3, √3) — Algorithm 1 alternates instead.
+# `AdversaryCost2`), D's loss halved, z ~ U(−√3, √3) — Algorithm 1 alternates instead. On full
+# MNIST the `mnist` preset trains exactly so, and samples from an exponential moving average
+# of G's weights (`ema=0.999`), which does not change training but gives steadier samples.
 #
 # **Which MNIST.** Full MNIST (the paper's 50,000 / 10,000 / 10,000 split) is used when it is
 # on this machine (`tinygan data fetch mnist` once, or IDX files in `$TINYGAN_DATA`) and the
