@@ -22,18 +22,18 @@ from pathlib import Path
 import numpy as np
 
 
-def networks(width, noise_dim):
+def networks(g_width, d_width, noise_dim):
     from torch import nn
     G = nn.Sequential(nn.Unflatten(1, (noise_dim, 1, 1)),
-                      nn.ConvTranspose2d(noise_dim, 2 * width, 7, bias=False),
-                      nn.BatchNorm2d(2 * width), nn.ReLU(),
-                      nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),
-                      nn.BatchNorm2d(width), nn.ReLU(),
-                      nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh(), nn.Flatten())
-    D = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
-                      nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
-                      nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
-                      nn.Conv2d(2 * width, 1, 7), nn.Flatten())
+                      nn.ConvTranspose2d(noise_dim, 2 * g_width, 7, bias=False),
+                      nn.BatchNorm2d(2 * g_width), nn.ReLU(),
+                      nn.ConvTranspose2d(2 * g_width, g_width, 4, 2, 1, bias=False),
+                      nn.BatchNorm2d(g_width), nn.ReLU(),
+                      nn.ConvTranspose2d(g_width, 1, 4, 2, 1), nn.Tanh(), nn.Flatten())
+    D = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, d_width, 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(d_width, 2 * d_width, 4, 2, 1, bias=False),
+                      nn.BatchNorm2d(2 * d_width), nn.LeakyReLU(0.2),
+                      nn.Conv2d(2 * d_width, 1, 7), nn.Flatten())
     for net in (G, D):
         for layer in net.modules():
             if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d)):
@@ -48,7 +48,7 @@ def train(steps, seed, config, train_images, log_every=500):
     import torch
     from torch import nn
     torch.manual_seed(seed)
-    G, D = networks(config.g_hidden, config.noise_dim)
+    G, D = networks(config.g_hidden, config.d_hidden, config.noise_dim)
     betas = (config.beta1, config.beta2)
     g_opt = torch.optim.Adam(G.parameters(), config.lr_g, betas=betas)
     d_opt = torch.optim.Adam(D.parameters(), config.lr_d, betas=betas)

@@ -150,8 +150,8 @@ def test_evaluate_judges_mnist_samples_with_the_cached_classifier(tmp_path):
 
 
 def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
-    """--paper removes what the MNIST preset adds (PacGAN's pack of 2) and sets what the
-    authors' code did (mnist.yaml with AdversaryCost2: simultaneous updates, D's objective
+    """--paper removes what the MNIST presets add (mnist-5k's PacGAN pack of 2, full MNIST's
+    EMA of G) and sets what the authors' code did (mnist.yaml with AdversaryCost2: simultaneous updates, D's objective
     halved, z ~ U(−√3, √3), pylearn2's marginal clip 1e-7); it clashes with an option that
     contradicts it and is refused for data that is not MNIST."""
     run = tmp_path / "paper"

@@ -278,6 +278,27 @@ def test_trainer_steps_cost_no_page_faults_on_glibc():
     assert tuned == "True" and float(faults) < 50
 
 
+def test_mnist_presets_and_paper_exactly():
+    """Full MNIST's preset is the released code's training (every PAPER_EXACTLY field) with an
+    EMA of G; --paper (PAPER_EXACTLY over any MNIST preset) turns the EMA off and PacGAN
+    off; the model families keep the update rules they were measured with, whatever the
+    data set's preset says."""
+    from tinygan.gan.config import PAPER_EXACTLY, preset
+    full, sample = preset("mnist"), preset("mnist-5k")
+    assert {field: getattr(full, field) for field in PAPER_EXACTLY} == {**PAPER_EXACTLY, "ema": 0.999}
+    assert (full.steps, sample.pack, sample.update, sample.ema) == (20000, 2, "alternating", 0.0)
+    for config in (full, sample):
+        paper = config.with_(**PAPER_EXACTLY)
+        assert (paper.ema, paper.pack, paper.update, paper.d_loss_scale, paper.marginal_clip) == (
+            0.0, 1, "simultaneous", 0.5, 1e-7)
+    for dataset in ("mnist", "mnist-5k"):
+        dcgan, cgan = preset(dataset, "dcgan"), preset(dataset, "cgan")
+        assert (dcgan.update, dcgan.d_loss_scale, dcgan.ema, dcgan.pack, dcgan.marginal_clip) == (
+            "alternating", 1.0, 0.0, 1, 1e-3)
+        assert (cgan.update, cgan.d_loss_scale, cgan.ema, cgan.steps, cgan.marginal_clip) == (
+            "simultaneous", 0.5, 0.0, 25000, 1e-3)
+
+
 def test_paper_generator_draws_z_and_sets_its_bias_as_the_released_code():
     """mnist.yaml's Generator draws z ~ U(−√3, √3) (unit variance; adversarial/__init__.py,
     get_noise) and pylearn2's init_sigmoid_bias_from_marginals clips pixel means at 1e-7."""

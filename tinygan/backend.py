@@ -326,11 +326,13 @@ def split_elementwise(kernel, arrays, args=(), threads=None):
     of the inputs, so every slicing gives bit for bit the same result as one call (an
     optimizer's in-place update is; a sum is not). NumPy releases the GIL inside its
     loops, so the slices run on separate cores as PyTorch's multithreaded ``add_`` does.
-    Entries of ``arrays`` may be None (passed through). Runs as one call on CuPy, below
+    The arrays must not partly overlap in memory. Entries of ``arrays`` may be None
+    (passed through). Runs as one call on CuPy, below
     ``SPLIT_MIN_SIZE`` elements, with one thread, or unless every array is C-contiguous
     and shaped like the first."""
     first = arrays[0]
-    threads = threads or compute_threads()
+    # no more slices than leave each at least half of SPLIT_MIN_SIZE elements
+    threads = min(threads or compute_threads(), max(1, first.size // max(1, SPLIT_MIN_SIZE // 2)))
     present = [a for a in arrays if a is not None]
     if (threads < 2 or first.size < SPLIT_MIN_SIZE or not isinstance(first, numpy.ndarray)
             or any(a.shape != first.shape or not a.flags.c_contiguous for a in present)):

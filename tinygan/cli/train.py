@@ -87,7 +87,7 @@ def add_parser(verbs):
     parser.add_argument("--paper", action="store_true",
                         help="MNIST: the 2014 configuration exactly as the authors' code ran it "
                              "(--pack 1 --update simultaneous --d-loss-scale 0.5 --noise-range "
-                             "√3 --marginal-clip 1e-7)")
+                             "√3 --marginal-clip 1e-7 --ema 0)")
     parser.add_argument("--parzen-every", type=int, default=0, metavar="N",
                         help="MNIST: the paper's Parzen protocol (10,000 samples; σ on 1,000 "
                              "validation images; 10,000 test images) every N steps, written to "
