@@ -5,9 +5,10 @@ its samples with tinygan's classifier.
 
 The networks are `tinygan.gan.dcgan`'s, layer for layer (G: ConvT 7×7 → BN, ReLU → ConvT
 4×4 /2 → BN, ReLU → ConvT 4×4 /2 → tanh; D: Conv 4×4 /2 → LReLU 0.2 → Conv 4×4 /2 → BN,
-LReLU → Conv 7×7), with the paper's N(0, 0.02) initialisation. The width, batch size,
-learning rates and Adam's betas are read from tinygan's `dcgan` preset, so the two cannot
-drift apart. Training is as tinygan's trainer does it: one D step on a real batch and a
+LReLU → Conv 7×7; with the preset's ``dcgan_fc``, InfoGAN's: G's 7×7 projection from a
+1024-unit hidden layer, D's logit from one), with the paper's N(0, 0.02) initialisation.
+The width, fully connected layer, batch size, learning rates and Adam's betas are read
+from tinygan's `dcgan` preset, so the two cannot drift apart. Training is as tinygan's trainer does it: one D step on a real batch and a
 batch of G(z) made without gradient (separate passes, because D has batch norm), then one
 G step on fresh z with the non-saturating loss; data in [−1, 1]. 10,000 samples are drawn
 with G in evaluation mode and scored with `tinygan.metrics.quality.evaluate_mnist_samples`
@@ -22,22 +23,31 @@ from pathlib import Path
 import numpy as np
 
 
-def networks(g_width, d_width, noise_dim):
+def networks(g_width, d_width, noise_dim, fc=0):
     from torch import nn
-    G = nn.Sequential(nn.Unflatten(1, (noise_dim, 1, 1)),
-                      nn.ConvTranspose2d(noise_dim, 2 * g_width, 7, bias=False),
-                      nn.BatchNorm2d(2 * g_width), nn.ReLU(),
+    if fc:                                  # InfoGAN's MNIST networks (the preset's dcgan_fc)
+        head = [nn.Linear(noise_dim, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU(),
+                nn.Linear(fc, 2 * g_width * 49, bias=False), nn.BatchNorm1d(2 * g_width * 49),
+                nn.ReLU(), nn.Unflatten(1, (2 * g_width, 7, 7))]
+        tail = [nn.Flatten(), nn.Linear(2 * d_width * 49, fc, bias=False), nn.BatchNorm1d(fc),
+                nn.LeakyReLU(0.2), nn.Linear(fc, 1)]
+    else:
+        head = [nn.Unflatten(1, (noise_dim, 1, 1)),
+                nn.ConvTranspose2d(noise_dim, 2 * g_width, 7, bias=False),
+                nn.BatchNorm2d(2 * g_width), nn.ReLU()]
+        tail = [nn.Conv2d(2 * d_width, 1, 7), nn.Flatten()]
+    G = nn.Sequential(*head,
                       nn.ConvTranspose2d(2 * g_width, g_width, 4, 2, 1, bias=False),
                       nn.BatchNorm2d(g_width), nn.ReLU(),
                       nn.ConvTranspose2d(g_width, 1, 4, 2, 1), nn.Tanh(), nn.Flatten())
     D = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, d_width, 4, 2, 1), nn.LeakyReLU(0.2),
                       nn.Conv2d(d_width, 2 * d_width, 4, 2, 1, bias=False),
-                      nn.BatchNorm2d(2 * d_width), nn.LeakyReLU(0.2),
-                      nn.Conv2d(2 * d_width, 1, 7), nn.Flatten())
+                      nn.BatchNorm2d(2 * d_width), nn.LeakyReLU(0.2), *tail)
     for net in (G, D):
         for layer in net.modules():
-            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d)):
-                centre = 1.0 if isinstance(layer, nn.BatchNorm2d) else 0.0
+            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm1d,
+                                  nn.BatchNorm2d)):
+                centre = 1.0 if isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)) else 0.0
                 nn.init.normal_(layer.weight, centre, 0.02)
                 if layer.bias is not None:
                     nn.init.zeros_(layer.bias)
@@ -48,7 +58,7 @@ def train(steps, seed, config, train_images, log_every=500):
     import torch
     from torch import nn
     torch.manual_seed(seed)
-    G, D = networks(config.g_hidden, config.d_hidden, config.noise_dim)
+    G, D = networks(config.g_hidden, config.d_hidden, config.noise_dim, config.dcgan_fc)
     betas = (config.beta1, config.beta2)
     g_opt = torch.optim.Adam(G.parameters(), config.lr_g, betas=betas)
     d_opt = torch.optim.Adam(D.parameters(), config.lr_d, betas=betas)
@@ -103,7 +113,8 @@ def main():
     quality = evaluate_mnist_samples(samples.astype(np.float32), mnist, args.data_dir,
                                      progress=False, parzen=False)["quality"]
     record = dict(steps=args.steps, seed=args.seed, threads=args.threads, training_seconds=seconds,
-                  torch=torch.__version__, width=config.g_hidden, batch_size=config.batch_size,
+                  torch=torch.__version__, width=config.g_hidden, fc=config.dcgan_fc,
+                  batch_size=config.batch_size,
                   **{key: quality[key] for key in ("classifier_score", "confident_share",
                                                    "frechet_distance", "classes_in_range",
                                                    "class_shares")})

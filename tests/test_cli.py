@@ -95,7 +95,7 @@ def test_sample_and_evaluate_from_a_checkpoint(tmp_path):
     (["train", "--dataset", "mnist", "--data-dir", "no-such-folder", "--steps", "1"],
      "does not exist"),
     (["train", "--dataset", "ring", "--minibatch-kernels", "-1", "--steps", "1"],
-     "minibatch kernels must be ≥ 0"),
+     "minibatch_kernels must be ≥ 0"),
     (["train", "--dataset", "ring", "--minibatch-kernels", "4", "--minibatch-kernel-dim", "0",
       "--steps", "1"], "minibatch_kernel_dim must be ≥ 1"),
     (["train", "--dataset", "mnist-5k", "--d-batch-norm", "virtual", "--steps", "1"],
@@ -173,8 +173,8 @@ def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
 
 
 def test_dcgan_model_trains_and_interpolates(tmp_path):
-    """--model dcgan takes the DCGAN preset (Adam 2e-4, β₁ 0.5, batch 128, Gaussian z of 100,
-    width 32, no EMA);
+    """--model dcgan takes the DCGAN preset (Adam 2e-4, β₁ 0.5, batch 64, Gaussian z of 100,
+    width 64 with InfoGAN's 1024-unit layers, an EMA of G at 0.999);
     sample --interpolate draws N rows of G along paths in z into a figure."""
     run = tmp_path / "dcgan"
     result = tinygan("train", "--dataset", "mnist-5k", "--model", "dcgan", "--steps", "2",
@@ -182,8 +182,8 @@ def test_dcgan_model_trains_and_interpolates(tmp_path):
     assert result.returncode == 0, result.stderr
     config = json.loads((run / "config.json").read_text())
     assert (config["model"], config["lr_d"], config["beta1"], config["batch_size"],
-            config["noise_dim"], config["g_hidden"], config["ema"]) == ("dcgan", 2e-4, 0.5, 128,
-                                                                         100, 32, 0.0)
+            config["noise_dim"], config["g_hidden"], config["dcgan_fc"], config["ema"]) == (
+        "dcgan", 2e-4, 0.5, 64, 100, 64, 1024, 0.999)
     strip = tmp_path / "strip.png"
     drawn = tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--interpolate", "3",
                     "--slerp", "--out", strip)

@@ -34,6 +34,28 @@ def test_shapes_range_and_the_papers_guidelines():
     assert G.noise == "gaussian" and G.noise_dim == 100
 
 
+def test_infogan_networks_add_one_fully_connected_layer_each_and_the_preset_uses_them():
+    """fc=1024: G is z → Linear 1024 → BN, ReLU → Linear 128·7·7 → BN, ReLU → the convolutional
+    upsampling; D ends in Linear 1024 → BN, LeakyReLU 0.2 → Linear 1 (Chen et al. 2016, C.1).
+    Linear weights are drawn N(0, 0.02) too (≈ 6.4M draws: std within 1%)."""
+    from tinygan.gan.config import preset
+    G, D = dcgan_generator(fc=1024), dcgan_discriminator(fc=1024)
+    g, d = _layers(G), _layers(D)
+    kinds = lambda layers: [type(layer).__name__ for layer in layers]   # noqa: E731
+    assert kinds(g)[:7] == ["Linear", "BatchNorm1d", "ReLU", "Linear", "BatchNorm1d", "ReLU", "Unflatten"]
+    assert (g[0].in_features, g[0].out_features, g[3].out_features) == (100, 1024, 128 * 7 * 7)
+    assert kinds(d)[-6:] == ["LeakyReLU", "Flatten", "Linear", "BatchNorm1d", "LeakyReLU", "Linear"]
+    assert (d[-4].in_features, d[-4].out_features, d[-1].out_features) == (128 * 7 * 7, 1024, 1)
+    assert d[-2].negative_slope == 0.2
+    x = G.sample(5)
+    assert x.shape == (5, 784) and D(x).shape == (5, 1)
+    weights = np.concatenate([layer.weight.numpy().ravel() for layer in g + d
+                              if isinstance(layer, nn.Linear)])
+    assert abs(weights.std() / 0.02 - 1) < 0.01
+    config = preset("mnist", "dcgan")
+    assert (config.dcgan_fc, config.g_hidden, config.d_hidden, config.batch_size) == (1024, 64, 64, 64)
+
+
 def test_weights_are_normal_with_std_0_02():
     """All conv weights pooled (≈ 140k draws for D and G): the sample std is 0.02 within
     2% (its relative standard error is 1/√(2n) ≈ 0.2%) and the mean is 0 within 3e-4
@@ -100,7 +122,8 @@ def test_sampling_leaves_gs_buffers_unchanged_and_samples_depend_on_their_own_z_
     G = trainer.generator
     trainer.train_step()                       # running statistics that are not the initial ones
     before = _buffers(G)
-    assert not np.allclose(before["net.2.running_mean"], 0)
+    first = next(name for name in before if name.endswith("running_mean"))
+    assert not np.allclose(before[first], 0)
     one, many = trainer.sample(1, seed=3), trainer.sample(64, seed=3)
     for name, value in _buffers(G).items():
         np.testing.assert_array_equal(value, before[name])
@@ -110,7 +133,7 @@ def test_sampling_leaves_gs_buffers_unchanged_and_samples_depend_on_their_own_z_
         z = G.sample_noise(64)                 # chunk changes each sample, and buffers move
         alone, among = G(z[:2]).numpy(), G(z).numpy()
     assert np.abs(alone[0] - among[0]).max() > 1e-3
-    assert not np.array_equal(_buffers(G)["net.2.running_mean"], before["net.2.running_mean"])
+    assert not np.array_equal(_buffers(G)[first], before[first])
 
 
 def test_the_ema_of_g_averages_batch_norms_buffers_with_the_weights():
@@ -136,3 +159,22 @@ def test_the_ema_of_g_averages_batch_norms_buffers_with_the_weights():
     z = G.sample_noise(8)
     with tg.no_grad(), nn.utils.evaluating(G):
         np.testing.assert_allclose(ema.model(z).numpy(), G(z).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("fc", [0, 1024])
+def test_the_pytorch_cross_check_builds_the_same_networks(fc):
+    """benchmarks/dcgan_torch.py trains 'the same DCGAN in PyTorch': its parameters, in
+    order, have tinygan's shapes (a tinygan Linear stores W as (in, out), PyTorch as (out, in))."""
+    pytest.importorskip("torch")
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "dcgan_torch.py"
+    spec = importlib.util.spec_from_file_location("dcgan_torch", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch_g, torch_d = module.networks(64, 64, 100, fc)
+    ours = [dcgan_generator(fc=fc), dcgan_discriminator(fc=fc)]
+    for theirs, mine in zip((torch_g, torch_d), ours):
+        linear = {id(layer.weight) for layer in mine.net if isinstance(layer, nn.Linear)}
+        shapes = [tuple(p.shape)[::-1] if id(p) in linear else tuple(p.shape) for p in mine.parameters()]
+        assert shapes == [tuple(p.shape) for p in theirs.parameters()]
