@@ -20,7 +20,7 @@
 #
 # **Prerequisites.** Lesson 11 (the DCGAN).
 #
-# **Time to run.** full: about 6 min; fast (`TINYGAN_FAST=1`): about 25 s.
+# **Time to run.** full: about 8 min; fast (`TINYGAN_FAST=1`): about 25 s.
 #
 # **The prior.** The DCGAN preset draws z from N(0, I₁₀₀), as the DCGAN paper's code does
 # (the paper's text says uniform); a Gaussian has no corners, and its norm concentrates at

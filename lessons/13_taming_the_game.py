@@ -15,7 +15,7 @@
 # 2. Write two stabilisers from their formulas and check them against tinygan's: the R1
 #    penalty (Mescheder et al. 2018) and minibatch discrimination (Salimans et al. 2016).
 # 3. Switch them on one at a time on the ring and read the effect in the shares; then
-#    train the grid preset and see how far it is from the project's goals.
+#    train the grid preset and check it against the project's goals.
 #
 # **Prerequisites.** Lesson 7 (mode collapse, VEEGAN's metrics), lesson 10 (critics and
 # gradient penalties).
@@ -150,10 +150,11 @@ if not course.fast():              # the project's goals for the ring (issue 14)
 #
 # ## 4. The grid
 # 25 modes, σ = 0.05: a continuous G must tear its Gaussian noise into 25 pieces. The grid
-# preset is the ring's recipe with a higher learning rate (3e-3, decayed 100×) and 10,000
-# steps. Measured on five seeds (README) it keeps all 25 modes, but not evenly: the smallest
-# mode holds 0.6–2.6% of the samples (the goal is ≥ 2%, the ideal 4%) and 80–86% of the
-# samples are high quality (goal ≥ 80%). Without R1 it lost modes (17/25 on seed 0).
+# preset is the ring's recipe with a higher learning rate (3e-3) decayed only 10× over
+# 10,000 steps. Measured on five seeds (README) it keeps all 25 modes, each with 2.6–3.2% of
+# the samples at the least (the goal is ≥ 2%, the ideal 4%), 85–94% of them high quality
+# (goal ≥ 80%). Decayed 100×, as the ring's rate, the step size shrank before the shares had
+# evened out: the smallest mode held 0.6–2.6%. Without R1 it lost modes (17/25 on seed 0).
 
 # %%
 grid = gan.build("grid", seed=0, steps=course.choose(gan.preset("grid").steps, 200))
@@ -168,9 +169,9 @@ axes.scatter(*grid_samples.T, s=2, color="tab:red", alpha=0.5)
 axes.set_aspect("equal")
 axes.set_title(f"grid: {g['modes_captured']}/25 modes, {100 * g['high_quality']:.0f}% HQ")
 course.show(figure, "13_grid")
-if not course.fast():              # measured on seed 0: 25/25, smallest share 1.4%, HQ 80.2%
-    assert g["modes_captured"] == 25 and g["min_mode_share_of_all"] >= 0.004, g
-    assert g["high_quality"] >= 0.77, g
+if not course.fast():              # measured on seed 0: 25/25, smallest share 2.6%, HQ 85.2%
+    assert g["modes_captured"] == 25 and g["min_mode_share_of_all"] >= 0.02, g
+    assert g["high_quality"] >= 0.80, g
 
 # %% [markdown]
 # ## 5. The table

@@ -213,17 +213,19 @@ MODELS = ("toy", "mnist_2014", "dcgan", "cgan")
 # The defaults per data set: what works best, measured (see README and the issue notes).
 PRESETS = {
     # Toy mixtures: z = 2, three hidden layers of 128 in G and D (depth gives G the sharp
-    # transitions between modes), batch 256, Adam at 2e-3 (ring) or 3e-3 (grid) decayed 100×
-    # over the run (a high rate first finds the modes, the decay then sharpens them), an EMA
-    # of G's weights (decay 0.99) for sampling, and the R1 penalty (γ = 1; without it one
-    # ring mode of a seed could hold < 1% of the samples, and grid seeds lost modes: 17/25,
-    # 24/25). Measured in the README (benchmarks/toy_presets.py: five seeds).
+    # transitions between modes), batch 256, Adam at 2e-3 (ring) or 3e-3 (grid) decayed over
+    # the run, 100× (ring) or 10× (grid) (a high rate first finds the modes, the decay then
+    # sharpens them; on the grid a 100× decay froze uneven shares: 0.6–2.6% for the smallest
+    # mode on five seeds, 2.6–3.2% with 10×), an EMA of G's weights (decay 0.99) for sampling,
+    # and the R1 penalty (γ = 1; without it one ring mode of a seed could hold < 1% of the
+    # samples, and grid seeds lost modes: 17/25, 24/25). Measured in the README
+    # (benchmarks/toy_presets.py: five seeds, one and two BLAS threads).
     "ring": GANConfig(dataset="ring", steps=8000, batch_size=256, noise_dim=2, g_hidden=128,
                       g_depth=3, d_hidden=128, d_depth=3, lr_g=2e-3, lr_d=2e-3,
                       lr_decay=1.000576, ema=0.99, penalty="r1", penalty_weight=1.0),
     "grid": GANConfig(dataset="grid", steps=10000, batch_size=256, noise_dim=2, g_hidden=128,
                       g_depth=3, d_hidden=128, d_depth=3, lr_g=3e-3, lr_d=3e-3,
-                      lr_decay=1.000461, ema=0.99, penalty="r1", penalty_weight=1.0),
+                      lr_decay=1.00023, ema=0.99, penalty="r1", penalty_weight=1.0),
     # 1-D: a weak D lets G shrink to a too-narrow peak; k = 3 steps of a 128×3 D keep it honest.
     "gaussian1d": GANConfig(dataset="gaussian1d", steps=1500, noise="uniform", noise_dim=1,
                             g_hidden=32, g_depth=2, d_hidden=128, d_depth=3, k=3,
