@@ -8,9 +8,10 @@ The networks are `tinygan.gan.dcgan`'s, layer for layer (G: ConvT 7×7 → BN, R
 LReLU → Conv 7×7; with the preset's ``dcgan_fc``, InfoGAN's: G's 7×7 projection from a
 1024-unit hidden layer, D's logit from one), with the paper's N(0, 0.02) initialisation.
 The width, fully connected layer, batch size, learning rates and Adam's betas are read
-from tinygan's `dcgan` preset, so the two cannot drift apart. Training is as tinygan's trainer does it: one D step on a real batch and a
-batch of G(z) made without gradient (separate passes, because D has batch norm), then one
-G step on fresh z with the non-saturating loss; data in [−1, 1]. 10,000 samples are drawn
+from tinygan's `dcgan` preset, so the two cannot drift apart (tests/test_dcgan.py checks
+the parameter shapes). Training is as tinygan's trainer does it: one D step on a real batch
+and a batch of G(z) made without gradient (separate passes, because D has batch norm), then
+one G step on fresh z with the non-saturating loss; data in [−1, 1]. 10,000 samples are drawn
 with G in evaluation mode and scored with `tinygan.metrics.quality.evaluate_mnist_samples`
 (the cached judge); the measures are printed and written as JSON next to this file under
 results/. One thread unless --threads says otherwise.

@@ -11,11 +11,12 @@ N(1, 0.02), β 0); trained with Adam 2e-4, β₁ = 0.5, on z ~ N(0, I₁₀₀).
        Conv 7×7─► 1 logit
 
 With ``fc=1024`` (the ``dcgan`` preset) they are InfoGAN's MNIST networks (Chen et al. 2016,
-appendix C.1), the DCGAN-style pair most MNIST code uses: a fully connected hidden layer
-of 1024 units (batch norm, ReLU in G / LeakyReLU in D) between z and G's 7×7 projection and
-between D's last convolution and its logit. Radford et al. remove such layers from *deep*
-nets; at two convolutions on 28×28 digits they are what makes the pair strong enough
-(README: without them both tinygan and PyTorch stall at a classifier score near 6.5).
+appendix C, Table 1), a DCGAN-style pair widely used for MNIST: a fully connected hidden
+layer of 1024 units (batch norm, ReLU in G / LeakyReLU in D) between z and G's 7×7
+projection and between D's last convolution and its logit. Radford et al. remove such
+layers from *deep* nets; at two convolutions on 28×28 digits they are what makes the pair
+strong enough (README: without them both tinygan and PyTorch stall at a classifier score
+near 6.5).
 
     G: z ─Linear─► 1024 ─BN, ReLU─Linear─► 128·7·7 ─BN, ReLU─ ConvT 4×4 /2 … (as above)
     D: … 128×7×7 ─BN, LReLU─Linear─► 1024 ─BN, LReLU─Linear─► 1 logit
