@@ -76,8 +76,9 @@ assert tg.gradgradcheck(conv, xs, ws).passed
 # they are what lets the pair draw clean digits (without them, tinygan and PyTorch alike
 # stall at wobbly ones: README). Samples are drawn with G in evaluation mode: batch norm
 # uses its running statistics. Full MNIST's preset samples from an average of G's weights
-# (`ema=0.999`, lesson 8), which pays off only after thousands of steps: here `ema=0.0`. `tinygan train --dataset mnist --model dcgan` trains it from the command
-# line; here a few hundred steps on the embedded 5,000-digit sample.
+# (`ema=0.999`, lesson 8), which pays off only after thousands of steps: here `ema=0.0`.
+# `tinygan train --dataset mnist --model dcgan` trains it from the command line; here a few
+# hundred steps on the embedded 5,000-digit sample.
 
 # %%
 steps = course.choose(300, 4)
