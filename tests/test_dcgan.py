@@ -36,8 +36,9 @@ def test_shapes_range_and_the_papers_guidelines():
 
 def test_infogan_networks_add_one_fully_connected_layer_each_and_the_preset_uses_them():
     """fc=1024: G is z → Linear 1024 → BN, ReLU → Linear 128·7·7 → BN, ReLU → the convolutional
-    upsampling; D ends in Linear 1024 → BN, LeakyReLU 0.2 → Linear 1 (Chen et al. 2016, appendix C, Table 1).
-    Linear weights are drawn N(0, 0.02) too (≈ 6.4M draws: std within 1%)."""
+    upsampling; D ends in Linear 1024 → BN, LeakyReLU 0.2 → Linear 1 (Chen et al. 2016,
+    appendix C, Table 1). Linear weights are drawn N(0, 0.02) too (≈ 6.4M draws: std within
+    1%)."""
     from tinygan.gan.config import preset
     G, D = dcgan_generator(fc=1024), dcgan_discriminator(fc=1024)
     g, d = _layers(G), _layers(D)
