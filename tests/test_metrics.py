@@ -36,6 +36,22 @@ def test_a_collapsed_generator_is_caught():
     assert result["jsd"] > 0.5
     between = np.zeros((100, 2))                 # the ring's centre: far from every mode
     assert metrics.mode_coverage(between, ring)["high_quality"] == 0.0
+    assert metrics.coverage_shortfalls(result, "ring") == [
+        "modes captured 1/8", "smallest mode share 0.0% < 6%"]
+
+
+def test_the_data_itself_meets_the_coverage_goals_and_each_goal_is_checked():
+    """The mixtures' own samples meet every goal (their HQ share is 98.9%, every mode 1/K of
+    it); moving one goal just past the measured value makes exactly that goal fail."""
+    for name in sorted(metrics.COVERAGE_GOALS):
+        mixture = getattr(data, name)()
+        tg.manual_seed(0)
+        result = metrics.mode_coverage(tg.tensor(mixture.sample(2500)).numpy(), mixture)
+        assert metrics.coverage_shortfalls(result, name) == []
+        assert metrics.coverage_shortfalls(dict(result, high_quality=0.5), name) == [
+            f"high quality 50.0% < {metrics.COVERAGE_GOALS[name]['high_quality']:.0%}"]
+        assert metrics.coverage_shortfalls(dict(result, min_mode_share_of_all=0.001), name) == [
+            f"smallest mode share 0.1% < {metrics.COVERAGE_GOALS[name]['min_share']:.0%}"]
 
 
 @pytest.mark.usefixtures("on_backend")

@@ -11,7 +11,14 @@ from histograms on a shared grid.
 from tinygan import backend
 from tinygan.theory import histogram_jsd
 
-__all__ = ["mode_coverage"]
+__all__ = ["mode_coverage", "COVERAGE_GOALS", "coverage_shortfalls"]
+
+# The goals the default toy presets are held to (issue 14, the reference sheet's protocol:
+# 2,500 samples, high quality within 3σ): every mode captured, every mode's high-quality
+# samples at least ``min_share`` of all samples (the ideal is 1 / modes: 12.5% on the ring,
+# 4% on the grid), at least ``high_quality`` of the samples high quality.
+COVERAGE_GOALS = {"ring": dict(min_share=0.06, high_quality=0.90),
+                  "grid": dict(min_share=0.02, high_quality=0.80)}
 
 
 def mode_coverage(samples, distribution, threshold=3.0, jsd_samples=None, bins=100):
@@ -51,3 +58,16 @@ def mode_coverage(samples, distribution, threshold=3.0, jsd_samples=None, bins=1
         "min_mode_share_of_all": float(backend.to_numpy(counts.min()) / x.shape[0]),
         "jsd": histogram_jsd(x, reference, bins=bins, bounds=bounds if len(bounds) > 1 else bounds[0]),
     }
+
+
+def coverage_shortfalls(result, dataset):
+    """The goals of ``COVERAGE_GOALS[dataset]`` that ``result`` (from :func:`mode_coverage`)
+    misses, one line each; an empty list when it meets them all."""
+    goal = COVERAGE_GOALS[dataset]
+    checks = [(result["modes_captured"] == result["modes"],
+               f"modes captured {result['modes_captured']}/{result['modes']}"),
+              (result["min_mode_share_of_all"] >= goal["min_share"],
+               f"smallest mode share {result['min_mode_share_of_all']:.1%} < {goal['min_share']:.0%}"),
+              (result["high_quality"] >= goal["high_quality"],
+               f"high quality {result['high_quality']:.1%} < {goal['high_quality']:.0%}")]
+    return [line for met, line in checks if not met]
