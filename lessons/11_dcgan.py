@@ -76,7 +76,8 @@ assert tg.gradgradcheck(conv, xs, ws).passed
 # they are what lets the pair draw clean digits (without them, tinygan and PyTorch alike
 # stall at wobbly ones: README). Samples are drawn with G in evaluation mode: batch norm
 # uses its running statistics. Full MNIST's preset samples from an average of G's weights
-# (`ema=0.999`, lesson 8), which pays off only after thousands of steps: here `ema=0.0`.
+# over the last ~1,000 steps (`ema=0.999`, lesson 8); in a run of a few hundred steps it
+# would average the whole run, the first blurry G's included: here `ema=0.0`.
 # `tinygan train --dataset mnist --model dcgan` trains it from the command line; here a few
 # hundred steps on the embedded 5,000-digit sample.
 

@@ -72,8 +72,8 @@ course.show(figure, "12_latent_norms")
 # G is always run in evaluation mode here (`nn.utils.evaluating`): batch norm then uses its
 # running statistics, so each image depends on its own z alone — in training mode, a digit
 # would change with the other z's of its batch, and the arithmetic below would be muddled.
-# `ema=0.0`: the preset samples from an average of G's weights (decay 0.999) that pays off
-# after thousands of steps; after a few hundred it still remembers the random start.
+# `ema=0.0`: the preset samples from an average of G's weights over the last ~1,000 steps
+# (decay 0.999); after a few hundred steps it would average the whole run, early G's included.
 
 # %%
 experiment = gan.build("mnist-5k", model="dcgan", steps=course.choose(600, 4), seed=0, ema=0.0)

@@ -397,9 +397,9 @@ class Trainer:
         self.d_optimizer.load_state_dict(state["d_optimizer"])
         for name, schedule in self.schedules.items():
             schedule.load_state_dict(state["schedules"][name])
-        if self.ema is not None:
-            self.ema.load_state_dict(state["ema"])
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        if self.ema is not None:           # one G step, so one EMA update, per iteration
+            self.ema.load_state_dict(state["ema"], updates=self.step)
         self.history = {name: list(state["history"][name]) for name in HISTORY_FIELDS}
         self.last_good_step = self.step
 
