@@ -1,15 +1,17 @@
 """How fast are tinygan's convolutions? Each DCGAN layer (forward + backward, batch 64) and
 one whole DCGAN iteration, beside PyTorch CPU eager and the "GEMM floor".
 
-    python benchmarks/conv_step.py --threads 1          # about 3 minutes
-    python benchmarks/conv_step.py --quick --only D2 iteration
+    python benchmarks/conv_step.py --threads 1          # about 4 minutes
+    python benchmarks/conv_step.py --quick --only D2 iteration iteration-fc
 
 Every contender runs in its own process through harness.py (same threads, interleaved
 repeats, untimed warm-up). The layers are those of ``tinygan.gan.dcgan`` (28×28 digits,
 width 64). A layer's step is y = layer(x) then y.backward(r) for a fixed r, with x
 requiring a gradient except where the DCGAN's input does not (z for G1, the data for D1).
 The iteration is one D step (real and fake batches, BCE from logits, Adam 2e-4, β₁ = 0.5)
-and one G step (non-saturating), m = 64. The GEMM floor runs only the matrix products
+and one G step (non-saturating), m = 64: ``iteration`` with these all-convolutional
+networks, ``iteration-fc`` with the `dcgan` preset's (its ``dcgan_fc``: InfoGAN's fully
+connected layers after z and before the logit; PyTorch's from benchmarks/dcgan_torch.py). The GEMM floor runs only the matrix products
 im2col needs for the same work, on preallocated operands: forward (N·Ho·Wo, C·k²) @
 (C·k², O), input gradient (N·Ho·Wo, O) @ (O, C·k²), weight gradient (O, N·Ho·Wo) @
 (N·Ho·Wo, C·k²) (a transposed convolution swaps the roles). PyTorch uses oneDNN's direct
@@ -55,12 +57,32 @@ def layer_gemms(name, m=M, input_grad=None):
     return shapes
 
 
-def dcgan_gemms(m=M):
+# the whole-iteration cases: the width of the fully connected layers (0: none)
+ITERATIONS = {"iteration": 0, "iteration-fc": None}         # None: the dcgan preset's
+
+
+def iteration_fc(case):
+    if ITERATIONS[case] is not None:
+        return ITERATIONS[case]
+    from tinygan.gan.config import preset
+    return preset("mnist", "dcgan").dcgan_fc
+
+
+def linear_gemms(inputs, outputs, m=M, input_grad=True):
+    """A linear layer's products: forward, weight gradient, input gradient."""
+    return [(m, inputs, outputs), (inputs, m, outputs)] + ([(m, outputs, inputs)] if input_grad else [])
+
+
+def dcgan_gemms(m=M, fc=0):
     """The products of one iteration: D on real and fake (weights, D2's input gradient),
-    then G's forward and the G step's backward through D and G."""
-    d_pass = lambda to_input: (layer_gemms("D1", m, to_input) + layer_gemms("D2", m)
-                               + layer_gemms("D3", m))
-    g_pass = layer_gemms("G1", m) + layer_gemms("G2", m) + layer_gemms("G3", m)
+    then G's forward and the G step's backward through D and G; ``fc`` > 0: with the fully
+    connected layers in place of G1 and D3."""
+    projected = LAYERS["G2"][1] * 49
+    g_head = (linear_gemms(100, fc, m, False) + linear_gemms(fc, projected, m) if fc
+              else layer_gemms("G1", m))
+    d_tail = linear_gemms(projected, fc, m) + linear_gemms(fc, 1, m) if fc else layer_gemms("D3", m)
+    d_pass = lambda to_input: layer_gemms("D1", m, to_input) + layer_gemms("D2", m) + d_tail
+    g_pass = g_head + layer_gemms("G2", m) + layer_gemms("G3", m)
     return g_pass + d_pass(False) + d_pass(False) + d_pass(True)
 
 
@@ -105,18 +127,22 @@ def torch_layer(name):
     return step
 
 
+def case_gemms(case):
+    return dcgan_gemms(fc=iteration_fc(case)) if case in ITERATIONS else layer_gemms(case)
+
+
 def gemm_floor(name):
-    return GemmFloor(dcgan_gemms() if name == "iteration" else layer_gemms(name)).step
+    return GemmFloor(case_gemms(name)).step
 
 
-def tinygan_dcgan():
+def tinygan_dcgan(fc=0):
     import numpy as np
     import tinygan as tg
     import tinygan.nn.functional as F
     from tinygan import optim
     from tinygan.gan.dcgan import dcgan_discriminator, dcgan_generator
     tg.manual_seed(0)
-    G, D = dcgan_generator(), dcgan_discriminator()
+    G, D = dcgan_generator(fc=fc), dcgan_discriminator(fc=fc)
     adam = dict(lr=2e-4, betas=(0.5, 0.999))
     opt_g, opt_d = optim.Adam(G.parameters(), **adam), optim.Adam(D.parameters(), **adam)
     real = tg.tensor(np.random.default_rng(0).random((M, 784), dtype=np.float32))
@@ -134,10 +160,11 @@ def tinygan_dcgan():
     return step
 
 
-def torch_dcgan():
-    """The same networks, losses and optimiser in PyTorch (weights from its own init:
-    the timing does not depend on them)."""
+def torch_dcgan(fc=0):
+    """The same networks (benchmarks/dcgan_torch.py's), losses and optimiser in PyTorch,
+    with the same maps between [0, 1] images and tanh's [−1, 1] as tinygan's."""
     torch = _torch()
+    from dcgan_torch import networks
     nn = torch.nn
 
     class Affine(nn.Module):
@@ -149,14 +176,8 @@ def torch_dcgan():
             return x * self.scale + self.shift
 
     torch.manual_seed(0)
-    G = nn.Sequential(nn.Unflatten(1, (100, 1, 1)), nn.ConvTranspose2d(100, 128, 7, bias=False),
-                      nn.BatchNorm2d(128), nn.ReLU(),
-                      nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64),
-                      nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(), nn.Flatten(),
-                      Affine(0.5, 0.5))
-    D = nn.Sequential(Affine(2.0, -1.0), nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 64, 4, 2, 1),
-                      nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1, bias=False),
-                      nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Conv2d(128, 1, 7), nn.Flatten())
+    G, D = networks(64, 64, 100, fc)
+    G, D = nn.Sequential(G, Affine(0.5, 0.5)), nn.Sequential(Affine(2.0, -1.0), D)
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
     real = torch.rand(M, 784)
@@ -181,10 +202,11 @@ def torch_dcgan():
 # ----- the run ----------------------------------------------------------------------------------
 def contenders(case):
     me = str(HERE)
-    if case == "iteration":
-        return [Contender("tinygan", me, "tinygan_dcgan", {}, ("tinygan",)),
+    if case in ITERATIONS:
+        fc = {"fc": iteration_fc(case)}
+        return [Contender("tinygan", me, "tinygan_dcgan", fc, ("tinygan",)),
                 Contender("GEMM floor", me, "gemm_floor", {"name": case}, ("numpy",)),
-                Contender("PyTorch CPU", me, "torch_dcgan", {}, ("numpy", "torch"))]
+                Contender("PyTorch CPU", me, "torch_dcgan", fc, ("numpy", "torch"))]
     group = [Contender("tinygan", me, "tinygan_layer", {"name": case}, ("tinygan",)),
              Contender("PyTorch CPU", me, "torch_layer", {"name": case}, ("numpy", "torch"))]
     if layer_gemms(case):
@@ -196,7 +218,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--quick", action="store_true", help="3 repeats of about 0.2 s")
-    parser.add_argument("--only", nargs="+", metavar="CASE", help=f"of {list(LAYERS)} iteration")
+    parser.add_argument("--only", nargs="+", metavar="CASE", help=f"of {[*LAYERS, *ITERATIONS]}")
     parser.add_argument("--out", type=Path, default=HERE.parent / "results")
     args = parser.parse_args()
     repeats, seconds = (3, 0.2) if args.quick else (7, 0.5)
@@ -205,13 +227,13 @@ def main():
               "environment": {**host, "load_before": host.pop("load_average"),
                               "tinygan_commit": git_commit(HERE.parent)}}
     rows = []
-    for case in args.only or [*LAYERS, "iteration"]:
+    for case in args.only or [*LAYERS, *ITERATIONS]:
         group = run_group(contenders(case), repeats=repeats, threads=args.threads,
                           target_seconds=seconds, unthrottle=True)
         group["load_before"] = os.getloadavg()
         record["groups"][case] = group
         reports = group["contenders"]
-        work = flops(dcgan_gemms() if case == "iteration" else layer_gemms(case))
+        work = flops(case_gemms(case))
         ms = {name: r.get("median") for name, r in reports.items() if r["status"] == "ok"}
         ratio = lambda a, b: f"{ms[a] / ms[b]:.2f}" if a in ms and b in ms else "–"
         rows.append([case, f"{work / 1e9:.3f}",
