@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinygan as tg
-from tinygan import backend
+from tinygan import backend, latent, nn
 from tinygan.gan import ConfigError, build
 from tinygan.gan.conditional import (ConditionalDiscriminator, ConditionalGenerator, PairSampler,
                                      images_and_labels, one_hot, pairs)
@@ -156,3 +156,31 @@ def test_command_line_trains_and_samples_one_digit(tmp_path):
                       "--out", tmp_path / "y.npy")
     assert refused.returncode == 2 and "--model cgan" in refused.stderr
     assert not (tmp_path / "x.npy").exists() and not (tmp_path / "y.npy").exists()
+    strip = tmp_path / "strip.png"
+    walked = tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--interpolate", "3",
+                     "--slerp", "--out", strip)
+    assert walked.returncode == 0 and strip.stat().st_size > 1000, walked.stderr
+    assert "digits 0, 1, 2, one per row" in walked.stdout
+
+
+def test_a_conditional_interpolation_holds_each_rows_label():
+    """latent.interpolations with a condition: row r's images are G(z_r(t), y_r) — the same
+    as calling G on the path and that row's one-hot label repeated (checked to float32
+    rounding); a condition with the wrong number of rows is refused."""
+    tg.manual_seed(0)
+    G = ConditionalGenerator()
+    labels = one_hot([3, 8])
+    tg.manual_seed(1)
+    images = latent.interpolations(G, rows=2, steps=4, condition=labels).numpy()
+    tg.manual_seed(1)
+    z0, z1 = G.sample_noise(2), G.sample_noise(2)
+    path = latent.slerp(z0, z1, 4).reshape(8, -1)
+    with tg.no_grad(), nn.utils.evaluating(G):
+        expected = G(path, tg.tensor(np.repeat(labels, 4, axis=0))).numpy()
+    np.testing.assert_allclose(images, expected, rtol=1e-6, atol=1e-7)
+    with tg.no_grad(), nn.utils.evaluating(G):     # the label matters: another digit differs
+        other = G(path, tg.tensor(np.repeat(one_hot([4, 8]), 4, axis=0))).numpy()
+    assert np.abs(other[:4] - images[:4]).max() > 1e-3
+    np.testing.assert_allclose(other[4:], images[4:], rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="one row per path"):
+        latent.interpolations(G, rows=2, steps=4, condition=one_hot([3]))

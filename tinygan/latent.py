@@ -167,20 +167,29 @@ def attribute_arithmetic(generator, measure, classify, n=2000, fraction=0.25, sc
     return result
 
 
-def interpolations(generator, rows, steps=10, spherical=True):
+def interpolations(generator, rows, steps=10, spherical=True, condition=None):
     """G along ``rows`` paths between random endpoint pairs drawn from G's prior (from the
     backend's seeded generator): ``rows·steps`` images, row by row, G in evaluation mode
-    (each image depends on its own z alone)."""
+    (each image depends on its own z alone). ``condition`` (rows, c): a conditional G's
+    second input, one row per path, held fixed along it (a cGAN's one-hot label: z then
+    walks through the styles of one digit)."""
     z0, z1 = generator.sample_noise(rows), generator.sample_noise(rows)
     path = (slerp if spherical else lerp)(z0, z1, steps)
+    inputs = [path.reshape(rows * steps, -1)]
+    if condition is not None:
+        condition = backend.asarray(condition, dtype="float32")
+        if condition.ndim != 2 or condition.shape[0] != rows:
+            raise ValueError(f"condition must have one row per path ({rows}), got shape "
+                             f"{tuple(condition.shape)}")
+        inputs.append(Tensor(backend.xp.repeat(condition, steps, axis=0)))
     with no_grad(), evaluating(generator):
-        return generator(path.reshape(rows * steps, -1))
+        return generator(*inputs)
 
 
-def interpolation_figure(generator, rows, steps=10, spherical=True, path=None):
+def interpolation_figure(generator, rows, steps=10, spherical=True, path=None, condition=None):
     """A grid figure of ``interpolations``: one path per row (images in [0, 1])."""
     from tinygan.plots import image_grid_figure
-    images = interpolations(generator, rows, steps, spherical)
+    images = interpolations(generator, rows, steps, spherical, condition)
     what = "slerp" if spherical else "lerp"
     return image_grid_figure(images.numpy(), path, rows=rows, columns=steps,
                              title=f"{rows} {what} paths in z, {steps} steps")

@@ -7,6 +7,7 @@ from tinygan.checkpoint import atomic_write
 from tinygan.cli.common import (CommandError, add_backend_option, check_memory, check_output_file,
                                 select_backend)
 from tinygan.cli.runs import experiment_from_checkpoint
+from tinygan.gan.conditional import one_hot
 from tinygan.gan.config import seed_problem
 
 
@@ -19,7 +20,8 @@ def add_parser(verbs):
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     parser.add_argument("--interpolate", type=int, metavar="N",
                         help="MNIST: N rows, each G along a path between two random z (10 steps) "
-                             "into --out F.png")
+                             "into --out F.png; a conditional GAN holds each row's digit (--label, "
+                             "else 0, 1, 2, … row by row)")
     parser.add_argument("--slerp", action="store_true",
                         help="with --interpolate: spherical paths (for a Gaussian z, whose mass "
                              "sits near radius √d), not straight lines")
@@ -56,9 +58,6 @@ def validate(args):
                            f"{args.checkpoint} is a {experiment.config.model} run")
     if args.label is not None and not 0 <= args.label <= 9:
         raise CommandError(f"--label is a digit from 0 to 9, got {args.label}")
-    if args.interpolate is not None and conditional:
-        raise CommandError("--interpolate walks G's noise alone; a conditional GAN's G also "
-                           "takes a label, which it does not support yet")
     dim = 784 if experiment.mnist is not None else experiment.distribution.dim
     check_memory(2 * 4 * args.n * dim, f"--n {args.n}", "the samples")   # float32, one copy
     return experiment
@@ -71,14 +70,19 @@ def run(args):
         from tinygan import backend, latent
         backend.manual_seed(backend.stream_seed(
             experiment.config.seed if args.seed is None else args.seed, "sampling"))
+        digits = None
+        if experiment.config.model == "cgan":
+            digits = [i % 10 if args.label is None else args.label for i in range(args.interpolate)]
         try:
             latent.interpolation_figure(experiment.trainer.sampling_generator(),
                                         rows=args.interpolate, spherical=args.slerp,
-                                        path=args.out)
+                                        path=args.out,
+                                        condition=None if digits is None else one_hot(digits))
         except ImportError as error:
             raise CommandError(str(error)) from None
+        held = "" if digits is None else f" (digits {', '.join(map(str, digits))}, one per row)"
         print(f"wrote {args.interpolate} {'slerp' if args.slerp else 'lerp'} paths of step "
-              f"{experiment.trainer.step} to {args.out}")
+              f"{experiment.trainer.step}{held} to {args.out}")
         return 0
     condition = {} if args.label is None else {"label": args.label}
     samples = experiment.trainer.sample(args.n, seed=args.seed, **condition)
