@@ -94,48 +94,67 @@ def test_paper_schedules():
 
 
 # ----- the updates split across threads (backend.split_elementwise) ----------------------
-def _add_scaled(out, a, b, scale):
-    """An in-place elementwise kernel with a None-able input, as the optimizers' are."""
+def _add_scaled(out, a, b, work, scale):
+    """An in-place elementwise kernel with a None-able input and a work buffer, as the
+    optimizers' are."""
     if b is not None:
         out += b
-    out += scale * a
+    np.multiply(a, scale, out=work)
+    out += work
 
 
 @settings(max_examples=60, deadline=None)
-@given(size=st.integers(1, 200), threads=st.integers(2, 7), with_b=st.booleans())
-def test_split_elementwise_equals_one_call_bit_for_bit(size, threads, with_b):
+@given(size=st.integers(1, 200), threads=st.integers(1, 7), block=st.integers(1, 9),
+       with_b=st.booleans())
+def test_split_elementwise_equals_one_call_bit_for_bit(size, threads, block, with_b):
     rng = np.random.default_rng(size)
     a, b = rng.standard_normal((2, size)).astype(np.float32)
     whole, split = rng.standard_normal((2, size)).astype(np.float32)
     split[...] = whole
-    backend_min = backend.SPLIT_MIN_SIZE
+    saved = backend.SPLIT_MIN_SIZE, backend.SPLIT_BLOCK, dict(backend._pool["scratch"])
     try:
-        backend.SPLIT_MIN_SIZE = 1
+        backend.SPLIT_MIN_SIZE, backend.SPLIT_BLOCK = 1, block
+        backend._pool["scratch"].clear()
         backend.split_elementwise(_add_scaled, (split, a, b if with_b else None), (0.3,),
-                                  threads=threads)
+                                  threads=threads, scratch=1)
     finally:
-        backend.SPLIT_MIN_SIZE = backend_min
-    _add_scaled(whole, a, b if with_b else None, 0.3)
+        backend.SPLIT_MIN_SIZE, backend.SPLIT_BLOCK = saved[:2]
+        backend._pool["scratch"].clear()
+        backend._pool["scratch"].update(saved[2])
+    _add_scaled(whole, a, b if with_b else None, np.empty_like(whole), 0.3)
     assert np.array_equal(whole, split)
 
 
-def test_split_elementwise_runs_slices_on_other_threads_and_whole_when_it_cannot():
+def test_split_elementwise_runs_blocks_of_slices_on_other_threads_and_whole_when_it_cannot():
+    """Two threads: each takes half the array in blocks of SPLIT_BLOCK elements (the last
+    block the remainder), with its own reused work buffer; a non-contiguous view or an
+    array under two blocks is one call with a whole-sized work buffer."""
     import threading
     seen = []
 
-    def record(out, a):
-        seen.append((threading.get_ident(), out.size))
+    def record(out, a, work):
+        seen.append((threading.get_ident(), out.size, work.size, work.base))
         out += a
 
+    block = backend.SPLIT_BLOCK
     big = np.zeros(backend.SPLIT_MIN_SIZE + 1, np.float32)
-    backend.split_elementwise(record, (big, np.ones_like(big)), threads=2)
-    assert sorted(size for _, size in seen) == [big.size // 2, big.size - big.size // 2]
-    assert len({ident for ident, _ in seen}) == 2 and (big == 1).all()
+    backend.split_elementwise(record, (big, np.ones_like(big)), threads=2, scratch=1)
+    assert (big == 1).all() and len({ident for ident, *_ in seen}) == 2
+    for thread in {ident for ident, *_ in seen}:
+        mine = [size for ident, size, *_ in seen if ident == thread]
+        half = sum(mine)
+        assert half in (big.size // 2, big.size - big.size // 2)
+        assert mine == [block] * (half // block) + ([half % block] if half % block else [])
+        assert len({id(base) for ident, _, _, base in seen if ident == thread}) == 1
+    assert all(size == work for _, size, work, _ in seen)
     seen.clear()
     square = np.zeros((1024, 1024), np.float32)          # a transposed view is not contiguous
-    backend.split_elementwise(record, (square.T, np.ones_like(square)), threads=2)
-    backend.split_elementwise(record, (big[:100], np.ones(100, np.float32)), threads=2)
-    assert [size for _, size in seen] == [square.size, 100] and (square == 1).all()
+    backend.split_elementwise(record, (square.T, np.ones_like(square)), threads=2, scratch=1)
+    small = np.zeros(2 * block - 1, np.float32)
+    backend.split_elementwise(record, (small, np.ones_like(small)), threads=2, scratch=1)
+    assert [(size, work) for _, size, work, _ in seen] == [(square.size, square.size),
+                                                           (small.size, small.size)]
+    assert (square == 1).all() and (small == 1).all()
 
 
 @pytest.mark.parametrize("variables, expected", [({"OMP_NUM_THREADS": "3"}, 3),

@@ -29,21 +29,19 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(parameter.data)
             state["exp_avg_sq"] = xp.zeros_like(parameter.data)
-        if "_scratch" not in state:          # not saved: made again after a resume
-            state["_scratch"] = (xp.empty_like(parameter.data), xp.empty_like(parameter.data))
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         if fused.adam_(parameter.data, m, v, grad, beta1, beta2, t, group["lr"], group["eps"]):
             return                                   # the lines below, in one GPU kernel
-        split_elementwise(_adam_step, (parameter.data, grad, m, v, *state["_scratch"]),
+        split_elementwise(_adam_step, (parameter.data, grad, m, v),
                           (beta1, beta2, group["lr"] / (1 - beta1 ** t), 1 - beta2 ** t,
-                           group["eps"]))
+                           group["eps"]), scratch=2)
 
 
 def _adam_step(parameter, grad, m, v, step, denominator, beta1, beta2, lr_hat, bias2, eps):
     """The update of the class docstring, in place, on arrays or on matching slices of
     them; ``lr_hat`` = η / (1 − β₁ᵗ), ``bias2`` = 1 − β₂ᵗ; ``step`` and ``denominator``
-    are reused buffers (no temporaries)."""
+    are split_elementwise's reused work buffers (no temporaries)."""
     xp = get_array_module(parameter)
     m *= beta1
     xp.multiply(grad, 1 - beta1, out=step)

@@ -38,12 +38,9 @@ class SGD(Optimizer):
             first = velocity is None
             if first:
                 velocity = state["momentum_buffer"] = get_array_module(grad).empty_like(grad)
-        # η·d goes through a reused buffer: no parameter-sized temporary per step
-        scratch = state.get("_scratch")
-        if scratch is None:
-            scratch = state["_scratch"] = get_array_module(grad).empty_like(grad)
-        split_elementwise(_sgd_step, (parameter.data, grad, velocity, scratch),
-                          (momentum, lr, group["nesterov"], first))
+        # η·d goes through a reused work buffer: no parameter-sized temporary per step
+        split_elementwise(_sgd_step, (parameter.data, grad, velocity),
+                          (momentum, lr, group["nesterov"], first), scratch=1)
 
 
 def _sgd_step(parameter, grad, velocity, scratch, momentum, lr, nesterov, first):
