@@ -9,6 +9,7 @@ for random numbers (``backend.rng()``), so the whole library runs on either.
 """
 import contextlib
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy
@@ -333,7 +334,7 @@ def split_elementwise(kernel, arrays, args=(), threads=None, scratch=0):
     the first finds them in the core's cache (Adam over 6.4 M parameters, one thread:
     57 → 29 ms, benchmarks/PROFILE.md). ``work``: ``scratch`` buffers shaped like the
     kernel's part of the first array, for its intermediate results; they are reused from
-    call to call (one set per thread). The arrays must not partly overlap in memory.
+    call to call (one set per thread that runs a kernel). The arrays must not partly overlap in memory.
     Entries of ``arrays`` may be None (passed through). Runs as one call off NumPy, below
     ``2·SPLIT_BLOCK`` elements, or unless every array is C-contiguous and shaped like the
     first."""
@@ -349,8 +350,8 @@ def split_elementwise(kernel, arrays, args=(), threads=None, scratch=0):
     flat = [None if a is None else a.reshape(-1) for a in arrays]
     bounds = [first.size * i // threads for i in range(threads + 1)]
 
-    def blocks(index, start, stop):
-        key = (index, first.dtype.str)
+    def blocks(start, stop):
+        key = (threading.get_ident(), first.dtype.str)          # each thread its own buffers
         if len(_pool["scratch"].get(key, ())) < scratch:
             _pool["scratch"][key] = [numpy.empty(SPLIT_BLOCK, first.dtype) for _ in range(scratch)]
         work = _pool["scratch"][key][:scratch]
@@ -363,9 +364,8 @@ def split_elementwise(kernel, arrays, args=(), threads=None, scratch=0):
         from concurrent.futures import ThreadPoolExecutor
         _pool["executor"] = ThreadPoolExecutor(threads - 1, thread_name_prefix="tinygan")
         _pool["workers"] = threads - 1
-    futures = [_pool["executor"].submit(blocks, i, bounds[i], bounds[i + 1])
-               for i in range(1, threads)]
-    blocks(0, bounds[0], bounds[1])
+    futures = [_pool["executor"].submit(blocks, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    blocks(bounds[0], bounds[1])
     for future in futures:
         future.result()
 
