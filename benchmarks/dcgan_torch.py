@@ -115,7 +115,7 @@ def main():
                                      progress=False, parzen=False)["quality"]
     record = dict(steps=args.steps, seed=args.seed, threads=args.threads, training_seconds=seconds,
                   torch=torch.__version__, width=config.g_hidden, fc=config.dcgan_fc,
-                  batch_size=config.batch_size,
+                  batch_size=config.batch_size, lr_g=config.lr_g, lr_d=config.lr_d,
                   **{key: quality[key] for key in ("classifier_score", "confident_share",
                                                    "frechet_distance", "classes_in_range",
                                                    "class_shares")})

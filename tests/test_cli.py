@@ -173,17 +173,17 @@ def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
 
 
 def test_dcgan_model_trains_and_interpolates(tmp_path):
-    """--model dcgan takes the DCGAN preset (Adam 2e-4, β₁ 0.5, batch 64, Gaussian z of 100,
-    width 64 with InfoGAN's 1024-unit layers, an EMA of G at 0.999);
+    """--model dcgan takes the DCGAN preset (Adam at 1e-3 for G and 2e-4 for D, β₁ 0.5, batch
+    64, Gaussian z of 100, width 64 with InfoGAN's 1024-unit layers, an EMA of G at 0.999);
     sample --interpolate draws N rows of G along paths in z into a figure."""
     run = tmp_path / "dcgan"
     result = tinygan("train", "--dataset", "mnist-5k", "--model", "dcgan", "--steps", "2",
                      "--out", run, "--quiet")
     assert result.returncode == 0, result.stderr
     config = json.loads((run / "config.json").read_text())
-    assert (config["model"], config["lr_d"], config["beta1"], config["batch_size"],
+    assert (config["model"], config["lr_g"], config["lr_d"], config["beta1"], config["batch_size"],
             config["noise_dim"], config["g_hidden"], config["dcgan_fc"], config["ema"]) == (
-        "dcgan", 2e-4, 0.5, 64, 100, 64, 1024, 0.999)
+        "dcgan", 1e-3, 2e-4, 0.5, 64, 100, 64, 1024, 0.999)
     strip = tmp_path / "strip.png"
     drawn = tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--interpolate", "3",
                     "--slerp", "--out", strip)

@@ -37,7 +37,7 @@ def test_shapes_range_and_the_papers_guidelines():
 def test_infogan_networks_add_one_fully_connected_layer_each_and_the_preset_uses_them():
     """fc=1024: G is z → Linear 1024 → BN, ReLU → Linear 128·7·7 → BN, ReLU → the convolutional
     upsampling; D ends in Linear 1024 → BN, LeakyReLU 0.2 → Linear 1 (Chen et al. 2016,
-    appendix C, Table 1). Linear weights are drawn N(0, 0.02) too (≈ 6.4M draws: std within
+    appendix C, Table 1); the preset trains them at InfoGAN's rates, 1e-3 for G, 2e-4 for D. Linear weights are drawn N(0, 0.02) too (≈ 6.4M draws: std within
     1%)."""
     from tinygan.gan.config import preset
     G, D = dcgan_generator(fc=1024), dcgan_discriminator(fc=1024)
@@ -55,6 +55,7 @@ def test_infogan_networks_add_one_fully_connected_layer_each_and_the_preset_uses
     assert abs(weights.std() / 0.02 - 1) < 0.01
     config = preset("mnist", "dcgan")
     assert (config.dcgan_fc, config.g_hidden, config.d_hidden, config.batch_size) == (1024, 64, 64, 64)
+    assert (config.lr_g, config.lr_d, config.beta1) == (1e-3, 2e-4, 0.5)    # InfoGAN's rates
 
 
 def test_weights_are_normal_with_std_0_02():
