@@ -73,9 +73,10 @@ assert tg.gradgradcheck(conv, xs, ws).passed
 # InfoGAN (Chen et al. 2016) used for MNIST: 64 channels at 14×14, 128 at 7×7, batch 64, and
 # one fully connected hidden layer of 1024 units in G (after z) and in D (before its
 # logit); and it trains them at InfoGAN's rates, 1e-3 for G and 2e-4 for D (G at 2e-4 too
-# lags: a classifier score of 8.64 after 4,500 steps instead of 9.10, README). Radford et al. drop such layers from deep nets; with only two convolutions a side
-# they are what lets the pair draw clean digits (without them, tinygan and PyTorch alike
-# stall at wobbly ones: README). Samples are drawn with G in evaluation mode: batch norm
+# lags: a classifier score of 8.64 after 4,500 steps instead of 9.10, README). Radford et
+# al. drop such layers from deep nets; with only two convolutions a side they are what lets
+# the pair draw clean digits (without them, tinygan and PyTorch alike stall at wobbly ones:
+# README). Samples are drawn with G in evaluation mode: batch norm
 # uses its running statistics. Full MNIST's preset samples from an average of G's weights
 # over the last ~1,000 steps (`ema=0.999`, lesson 8); in a run of a few hundred steps it
 # would average the whole run, the first blurry G's included: here `ema=0.0`.
