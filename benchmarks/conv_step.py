@@ -11,7 +11,8 @@ requiring a gradient except where the DCGAN's input does not (z for G1, the data
 The iteration is one D step (real and fake batches, BCE from logits, Adam 2e-4, β₁ = 0.5)
 and one G step (non-saturating), m = 64: ``iteration`` with these all-convolutional
 networks, ``iteration-fc`` with the `dcgan` preset's (its ``dcgan_fc``: InfoGAN's fully
-connected layers after z and before the logit; PyTorch's from benchmarks/dcgan_torch.py). The GEMM floor runs only the matrix products
+connected layers after z and before the logit; PyTorch's from benchmarks/dcgan_torch.py).
+The GEMM floor runs only the matrix products
 im2col needs for the same work, on preallocated operands: forward (N·Ho·Wo, C·k²) @
 (C·k², O), input gradient (N·Ho·Wo, O) @ (O, C·k²), weight gradient (O, N·Ho·Wo) @
 (N·Ho·Wo, C·k²) (a transposed convolution swaps the roles). PyTorch uses oneDNN's direct
@@ -70,7 +71,8 @@ def iteration_fc(case):
 
 def linear_gemms(inputs, outputs, m=M, input_grad=True):
     """A linear layer's products: forward, weight gradient, input gradient."""
-    return [(m, inputs, outputs), (inputs, m, outputs)] + ([(m, outputs, inputs)] if input_grad else [])
+    products = [(m, inputs, outputs), (inputs, m, outputs)]
+    return products + [(m, outputs, inputs)] if input_grad else products
 
 
 def dcgan_gemms(m=M, fc=0):

@@ -6,7 +6,8 @@ its final step, with 1 and with 2 BLAS threads, each run ``tinygan train`` in it
     python benchmarks/toy_presets.py --table benchmarks/results/presets-T.json
 
 Goals: ``tinygan.metrics.COVERAGE_GOALS`` (ring 8/8 modes, every mode ≥ 6% of all samples,
-≥ 90% HQ; grid 25/25, every mode ≥ 2%, ≥ 80% HQ), each run ≤ 90 s of training on 2 cores. The load
+≥ 90% HQ; grid 25/25, every mode ≥ 2%, ≥ 80% HQ), each run ≤ 90 s of training on 2 cores.
+The load
 average before and after each run is recorded beside its time: on a shared machine the
 time says as much about the neighbours as about tinygan; the CPU seconds of the whole
 command (training, evaluation, figures) say what the run costs whatever the load. Writes
@@ -74,7 +75,8 @@ def table(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=list(COVERAGE_GOALS), choices=list(COVERAGE_GOALS))
+    parser.add_argument("--datasets", nargs="+", default=list(COVERAGE_GOALS),
+                        choices=list(COVERAGE_GOALS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--table", type=Path, help="only print the table of a saved results file")

@@ -37,7 +37,8 @@ def test_shapes_range_and_the_papers_guidelines():
 def test_infogan_networks_add_one_fully_connected_layer_each_and_the_preset_uses_them():
     """fc=1024: G is z → Linear 1024 → BN, ReLU → Linear 128·7·7 → BN, ReLU → the convolutional
     upsampling; D ends in Linear 1024 → BN, LeakyReLU 0.2 → Linear 1 (Chen et al. 2016,
-    appendix C, Table 1); the preset trains them at InfoGAN's rates, 1e-3 for G, 2e-4 for D. Linear weights are drawn N(0, 0.02) too (≈ 6.4M draws: std within
+    appendix C, Table 1); the preset trains them at InfoGAN's rates, 1e-3 for G, 2e-4 for D.
+    Linear weights are drawn N(0, 0.02) too (≈ 6.4M draws: std within
     1%)."""
     from tinygan.gan.config import preset
     G, D = dcgan_generator(fc=1024), dcgan_discriminator(fc=1024)
@@ -154,7 +155,8 @@ def test_the_ema_of_g_averages_batch_norms_buffers_with_the_weights():
         G.net[1].weight.data[...] += 0.01 * t
         seen.append(_buffers(G) | {"w": np.array(G.net[1].weight.data, dtype=np.float64)})
         ema.update(G)
-        weights = np.array([beta ** (t - k) for k in range(1, t + 1)]) * (1 - beta) / (1 - beta ** t)
+        weights = np.array([beta ** (t - k) for k in range(1, t + 1)])
+        weights *= (1 - beta) / (1 - beta ** t)
         assert abs(weights.sum() - 1) < 1e-12
         averaged = _buffers(ema.model) | {"w": np.array(ema.model.net[1].weight.data)}
         for name, value in averaged.items():

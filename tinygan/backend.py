@@ -334,10 +334,10 @@ def split_elementwise(kernel, arrays, args=(), threads=None, scratch=0):
     the first finds them in the core's cache (Adam over 6.4 M parameters, one thread:
     57 → 29 ms, benchmarks/PROFILE.md). ``work``: ``scratch`` buffers shaped like the
     kernel's part of the first array, for its intermediate results; they are reused from
-    call to call (one set per thread that runs a kernel). The arrays must not partly overlap in memory.
-    Entries of ``arrays`` may be None (passed through). Runs as one call off NumPy, below
-    ``2·SPLIT_BLOCK`` elements, or unless every array is C-contiguous and shaped like the
-    first."""
+    call to call (one set per thread that runs a kernel). The arrays must not partly
+    overlap in memory. Entries of ``arrays`` may be None (passed through). Runs as one call
+    off NumPy, below ``2·SPLIT_BLOCK`` elements, or unless every array is C-contiguous and
+    shaped like the first."""
     first = arrays[0]
     present = [a for a in arrays if a is not None]
     if (first.size < 2 * SPLIT_BLOCK or type(first) is not numpy.ndarray
@@ -364,7 +364,8 @@ def split_elementwise(kernel, arrays, args=(), threads=None, scratch=0):
         from concurrent.futures import ThreadPoolExecutor
         _pool["executor"] = ThreadPoolExecutor(threads - 1, thread_name_prefix="tinygan")
         _pool["workers"] = threads - 1
-    futures = [_pool["executor"].submit(blocks, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    futures = [_pool["executor"].submit(blocks, bounds[i], bounds[i + 1])
+               for i in range(1, threads)]
     blocks(bounds[0], bounds[1])
     for future in futures:
         future.result()
