@@ -58,13 +58,13 @@ def layer_gemms(name, m=M, input_grad=None):
     return shapes
 
 
-# the whole-iteration cases: the width of the fully connected layers (0: none)
-ITERATIONS = {"iteration": 0, "iteration-fc": None}         # None: the dcgan preset's
+ITERATIONS = ("iteration", "iteration-fc")                 # the whole-iteration cases
 
 
 def iteration_fc(case):
-    if ITERATIONS[case] is not None:
-        return ITERATIONS[case]
+    """The width of the case's fully connected layers: none, or the dcgan preset's."""
+    if case == "iteration":
+        return 0
     from tinygan.gan.config import preset
     return preset("mnist", "dcgan").dcgan_fc
 
@@ -79,8 +79,8 @@ def dcgan_gemms(m=M, fc=0):
     """The products of one iteration: D on real and fake (weights, D2's input gradient),
     then G's forward and the G step's backward through D and G; ``fc`` > 0: with the fully
     connected layers in place of G1 and D3."""
-    projected = LAYERS["G2"][1] * 49
-    g_head = (linear_gemms(100, fc, m, False) + linear_gemms(fc, projected, m) if fc
+    noise, projected = LAYERS["G1"][1], LAYERS["G2"][1] * 49
+    g_head = (linear_gemms(noise, fc, m, False) + linear_gemms(fc, projected, m) if fc
               else layer_gemms("G1", m))
     d_tail = linear_gemms(projected, fc, m) + linear_gemms(fc, 1, m) if fc else layer_gemms("D3", m)
     d_pass = lambda to_input: layer_gemms("D1", m, to_input) + layer_gemms("D2", m) + d_tail

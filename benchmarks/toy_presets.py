@@ -7,10 +7,9 @@ its final step, with 1 and with 2 BLAS threads, each run ``tinygan train`` in it
 
 Goals: ``tinygan.metrics.COVERAGE_GOALS`` (ring 8/8 modes, every mode ≥ 6% of all samples,
 ≥ 90% HQ; grid 25/25, every mode ≥ 2%, ≥ 80% HQ), each run ≤ 90 s of training on 2 cores.
-The load
-average before and after each run is recorded beside its time: on a shared machine the
-time says as much about the neighbours as about tinygan; the CPU seconds of the whole
-command (training, evaluation, figures) say what the run costs whatever the load. Writes
+The load average before and after each run is recorded beside its time: on a shared
+machine the time says as much about the neighbours as about tinygan; the CPU seconds of the
+whole command (training, evaluation, figures) say what the run costs whatever the load. Writes
 benchmarks/results/presets-<time>.json.
 """
 import argparse
