@@ -99,7 +99,7 @@ def test_sample_and_evaluate_from_a_checkpoint(tmp_path):
     (["train", "--dataset", "ring", "--minibatch-kernels", "4", "--minibatch-kernel-dim", "0",
       "--steps", "1"], "minibatch_kernel_dim must be ≥ 1"),
     (["train", "--dataset", "mnist-5k", "--d-batch-norm", "virtual", "--steps", "1"],
-     "built into the MLP discriminator (model toy), not into mnist_2014"),
+     "built into the MLP discriminator (model mlp), not into mnist_2014"),
     (["train", "--dataset", "ring", "--d-batch-norm", "reference", "--pack", "128", "--steps", "1"],
      "reference batch (64) must be divisible by pack 128"),
 ])
@@ -150,8 +150,8 @@ def test_evaluate_judges_mnist_samples_with_the_cached_classifier(tmp_path):
 
 
 def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
-    """--paper removes what the MNIST presets add (mnist-5k's PacGAN pack of 2, full MNIST's
-    EMA of G) and sets what the authors' code did (mnist.yaml with AdversaryCost2: simultaneous updates, D's objective
+    """--paper removes what the MNIST presets add (mnist-5k's PacGAN pack of 2; on full MNIST
+    it trains the 2014 networks, not the preset's MLPs, without their EMA of G) and sets what the authors' code did (mnist.yaml with AdversaryCost2: simultaneous updates, D's objective
     halved, z ~ U(−√3, √3), pylearn2's marginal clip 1e-7); it clashes with an option that
     contradicts it and is refused for data that is not MNIST."""
     run = tmp_path / "paper"
@@ -165,9 +165,12 @@ def test_paper_flag_is_the_2014_configuration_exactly(tmp_path):
     assert config["noise_range"] == pytest.approx(3 ** 0.5, rel=1e-15)
     clash = tinygan("train", "--dataset", "mnist-5k", "--paper", "--pack", "2", "--out",
                     tmp_path / "x")
-    assert clash.returncode == 2 and clash.stderr.count("--paper means --pack 1, --update "
-                                                        "simultaneous, --d-loss-scale 0.5") == 1
+    assert clash.returncode == 2 and clash.stderr.count(
+        "--paper means --model mnist_2014, --pack 1, --update simultaneous, --d-loss-scale 0.5") == 1
     assert "it cannot go with --pack 2" in clash.stderr
+    other = tinygan("train", "--dataset", "mnist-5k", "--paper", "--model", "dcgan", "--out",
+                    tmp_path / "z")
+    assert other.returncode == 2 and "it cannot go with --model dcgan" in other.stderr
     toy = tinygan("train", "--dataset", "ring", "--paper", "--out", tmp_path / "y")
     assert toy.returncode == 2 and "not MNIST" in toy.stderr and not (tmp_path / "y").exists()
 

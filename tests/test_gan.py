@@ -90,7 +90,7 @@ def test_updates_split_across_threads_train_bit_identically(optimizer, monkeypat
 
 @pytest.mark.parametrize("config", [
     dict(dataset="ring", ema=0.9, lr_decay=1.001, **TINY),
-    dict(dataset="mnist-5k", model="toy", optimizer="sgd", lr_g=0.05, lr_d=0.05, momentum=0.5,
+    dict(dataset="mnist-5k", model="mlp", optimizer="sgd", lr_g=0.05, lr_d=0.05, momentum=0.5,
          final_momentum=0.7, momentum_steps=10, lr_decay=1.0001, noise="uniform", noise_dim=8,
          **{**TINY, "batch_size": 50}),
 ], ids=["ring-adam-ema", "mnist-sgd-schedules"])
@@ -281,24 +281,33 @@ def test_trainer_steps_cost_no_page_faults_on_glibc():
 
 
 def test_mnist_presets_and_paper_exactly():
-    """Full MNIST's preset is the released code's training (every PAPER_EXACTLY field) with an
-    EMA of G; --paper (PAPER_EXACTLY over any MNIST preset) turns the EMA off and PacGAN
-    off; the model families keep the update rules they were measured with, whatever the
-    data set's preset says."""
-    from tinygan.gan.config import PAPER_EXACTLY, preset
+    """Full MNIST's preset is an MLP GAN (model mlp); its 2014 family (--model mnist_2014) is
+    the released code's training (every PAPER_EXACTLY field) with an EMA of G; --paper
+    (PAPER_EXACTLY over any MNIST preset) turns the EMA and PacGAN off and picks the 2014
+    networks; the other families keep the fields they were measured with, whatever the data
+    set's preset says, and are refused on data that is not MNIST."""
+    from tinygan.gan.config import MNIST_2014, PAPER_EXACTLY, preset
     full, sample = preset("mnist"), preset("mnist-5k")
-    assert {field: getattr(full, field) for field in PAPER_EXACTLY} == {**PAPER_EXACTLY, "ema": 0.999}
-    assert (full.steps, sample.pack, sample.update, sample.ema) == (20000, 2, "alternating", 0.0)
-    for config in (full, sample):
+    assert (full.model, full.optimizer, full.update, full.penalty, full.ema) == (
+        "mlp", "adam", "alternating", "r1", 0.999)
+    family = preset("mnist", "mnist_2014")
+    assert {field: getattr(family, field) for field in PAPER_EXACTLY} == {**PAPER_EXACTLY, "ema": 0.999}
+    assert (family.steps, family.optimizer, family.lr_d, family.penalty) == (20000, "sgd", 0.1, "none")
+    assert (sample.model, sample.pack, sample.update, sample.ema) == ("mnist_2014", 2, "alternating", 0.0)
+    for config in (family, sample):
         paper = config.with_(**PAPER_EXACTLY)
         assert (paper.ema, paper.pack, paper.update, paper.d_loss_scale, paper.marginal_clip) == (
             0.0, 1, "simultaneous", 0.5, 1e-7)
+        assert paper.differences(MNIST_2014, ignore=("dataset", "steps", *PAPER_EXACTLY)) == []
     for dataset in ("mnist", "mnist-5k"):
         dcgan, cgan = preset(dataset, "dcgan"), preset(dataset, "cgan")
-        assert (dcgan.update, dcgan.d_loss_scale, dcgan.ema, dcgan.pack, dcgan.marginal_clip) == (
-            "alternating", 1.0, 0.999, 1, 1e-3)
-        assert (cgan.update, cgan.d_loss_scale, cgan.ema, cgan.steps, cgan.marginal_clip) == (
-            "simultaneous", 0.5, 0.0, 25000, 1e-3)
+        assert (dcgan.update, dcgan.d_loss_scale, dcgan.ema, dcgan.pack, dcgan.marginal_clip,
+                dcgan.penalty) == ("alternating", 1.0, 0.999, 1, 1e-3, "none")
+        assert (cgan.update, cgan.d_loss_scale, cgan.ema, cgan.steps, cgan.marginal_clip,
+                cgan.penalty) == ("simultaneous", 0.5, 0.0, 25000, 1e-3, "none")
+    for model in ("mnist_2014", "dcgan", "cgan"):
+        with pytest.raises(gan.ConfigError, match=f"the {model} model is for MNIST"):
+            preset("ring", model)
 
 
 def test_paper_generator_draws_z_and_sets_its_bias_as_the_released_code():
@@ -362,7 +371,7 @@ def test_parzen_curve_records_the_protocol_without_changing_the_run(tmp_path):
     parameters are those of the same run without it (its samples use a seed of their own)."""
     from tinygan.gan.evaluation import ParzenCurve
     from tinygan.metrics.parzen import PAPER_SIGMAS
-    settings = dict(model="toy", steps=4, g_hidden=16, d_hidden=16, g_depth=1, d_depth=1,
+    settings = dict(model="mlp", steps=4, g_hidden=16, d_hidden=16, g_depth=1, d_depth=1,
                     batch_size=50, log_every=2, optimizer="adam", lr_decay=1.0)
     plain = gan.build("mnist-5k", **settings)
     plain.trainer.fit()

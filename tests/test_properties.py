@@ -355,7 +355,7 @@ def test_a_flipped_pixel_changes_the_recorded_content_hash(tmp_path_factory, ste
     """A flipped image byte is still a valid image: it loads, and the data source the run
     records has another sha256. A flipped label byte may make a label > 9: refused."""
     folder = _write_idx(tmp_path_factory.mktemp("idx"))
-    small = dict(model="toy", g_hidden=4, d_hidden=4, g_depth=1, d_depth=1, noise_dim=2,
+    small = dict(model="mlp", g_hidden=4, d_hidden=4, g_depth=1, d_depth=1, noise_dim=2,
                  batch_size=4, steps=0)
     recorded = gan.build("mnist", data_dir=folder, **small).trainer.state_dict()["data_source"]
     path = folder / stem

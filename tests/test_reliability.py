@@ -322,7 +322,7 @@ def test_every_checkpoint_and_metrics_file_records_its_data(run_folder):
 
 
 def test_evaluation_refuses_other_data_unless_forced(tmp_path):
-    small = {"g_hidden": 8, "d_hidden": 8, "batch_size": 10, "model": "toy", "noise_dim": 4,
+    small = {"g_hidden": 8, "d_hidden": 8, "batch_size": 10, "model": "mlp", "noise_dim": 4,
              "eval_samples": 20}
     experiment = gan.build("mnist", data_dir=_write_idx(tmp_path / "a"), steps=0, **small)
     experiment.trainer.save_checkpoint(tmp_path / "c.npz")
