@@ -213,3 +213,19 @@ def test_stabiliser_switches_reach_the_run_and_resume_checks_them(tmp_path):
                     "reference")
     assert clash.returncode == 2 and "--d-batch-norm reference (the run has virtual)" in clash.stderr
     assert tinygan("train", "--dataset", "ring", "--d-batch-norm", "batch").returncode == 2
+
+
+def test_network_switches_reach_the_configuration(tmp_path):
+    """--noise, --noise-dim and the MLPs' widths and depths are fields of config.json; a
+    value no network can take is refused in one line before anything is written."""
+    run = tmp_path / "small"
+    result = tinygan("train", "--dataset", "ring", "--steps", "2", "--noise", "uniform",
+                     "--noise-dim", "3", "--g-hidden", "16", "--g-depth", "1", "--d-hidden", "12",
+                     "--d-depth", "2", "--out", run, "--quiet")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert [config[f] for f in ("noise", "noise_dim", "g_hidden", "g_depth", "d_hidden",
+                                "d_depth")] == ["uniform", 3, 16, 1, 12, 2]
+    bad = tinygan("train", "--dataset", "ring", "--d-depth", "0", "--out", tmp_path / "bad")
+    assert bad.returncode == 2 and "d_depth must be ≥ 1, got 0" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()

@@ -23,6 +23,7 @@ from tinygan.gan import (DATASETS, ConfigError, GANConfig, TrainingDiverged, Tra
 from tinygan.data import MNIST_DATASETS
 from tinygan.gan.config import D_BATCH_NORMS, MODELS, OPTIMIZERS, PAPER_EXACTLY, UPDATES
 from tinygan.gan.objectives import LOSSES, PENALTIES
+from tinygan.gan.models import NOISE
 from tinygan.gan.evaluation import ParzenCurve, evaluate
 from tinygan.gan.trainer import FREE_ON_RESUME
 
@@ -38,7 +39,9 @@ OVERRIDES = {"steps": "steps", "batch_size": "batch_size", "k": "k", "loss": "lo
              "noise_range": "noise_range", "marginal_clip": "marginal_clip",
              "feature_matching": "feature_matching",
              "minibatch_kernels": "minibatch_kernels",
-             "minibatch_kernel_dim": "minibatch_kernel_dim", "d_batch_norm": "d_batch_norm"}
+             "minibatch_kernel_dim": "minibatch_kernel_dim", "d_batch_norm": "d_batch_norm",
+             "noise": "noise", "noise_dim": "noise_dim", "g_hidden": "g_hidden",
+             "g_depth": "g_depth", "d_hidden": "d_hidden", "d_depth": "d_depth"}
 
 
 def add_parser(verbs):
@@ -49,6 +52,14 @@ def add_parser(verbs):
                              "its own preset: mlp, full MNIST's default; mnist_2014, the paper's "
                              "maxout pair; dcgan, the DCGAN of Radford et al.; cgan, the "
                              "conditional GAN of Mirza & Osindero)")
+    parser.add_argument("--noise", choices=NOISE, help="p_z: uniform on [−r, r] or gaussian N(0, I)")
+    parser.add_argument("--noise-dim", type=int, help="dimensions of z")
+    parser.add_argument("--g-hidden", type=int,
+                        help="MLPs: G's hidden units per layer; the DCGAN: G's channels at 14×14")
+    parser.add_argument("--g-depth", type=int, help="MLPs: G's hidden layers")
+    parser.add_argument("--d-hidden", type=int,
+                        help="MLPs: D's hidden units per layer; the DCGAN: D's channels at 14×14")
+    parser.add_argument("--d-depth", type=int, help="MLPs: D's hidden layers")
     parser.add_argument("--steps", type=int, help="generator updates (default: the preset's)")
     parser.add_argument("--batch-size", type=int, help="m, samples per minibatch")
     parser.add_argument("--k", type=int, help="discriminator (critic) steps per generator step")

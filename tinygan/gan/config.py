@@ -8,6 +8,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from tinygan.data import MNIST_DATASETS
+from tinygan.gan.models import NOISE
 from tinygan.gan.objectives import LOSSES, PENALTIES
 
 BINARY_LOSSES = ("minimax", "non_saturating")     # D's outputs are logits against targets
@@ -164,8 +165,7 @@ class GANConfig:
              f"noise_range must be a finite number > 0, got {self.noise_range}")
         need(0 < self.marginal_clip < 0.5,
              f"marginal_clip must be in (0, 0.5), got {self.marginal_clip}")
-        need(self.noise in ("uniform", "gaussian"),
-             f"noise must be 'uniform' or 'gaussian', got {self.noise!r}")
+        need(self.noise in NOISE, f"noise must be one of {', '.join(NOISE)}, got {self.noise!r}")
         need(self.model in MODELS, f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
         need(self.model == "mlp" or self.dataset in MNIST_DATASETS,
              f"the {self.model} model is for MNIST (--dataset mnist or mnist-5k)")
