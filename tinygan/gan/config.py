@@ -244,10 +244,10 @@ PRESETS = {
 # .05 (G) and .005 (D), D's input include probability .8 (scale 1.25) and .5 elsewhere
 # (scale 2) live in gan.models; no max_col_norm in mnist.yaml. The other model families'
 # presets (MODEL_PRESETS) start from it too.
-MNIST_2014 = GANConfig(model="mnist_2014", steps=5000, batch_size=100, noise="uniform",
-                       noise_dim=100, optimizer="sgd", lr_g=0.1, lr_d=0.1, lr_decay=1.000004,
-                       lr_floor=1e-6, momentum=0.5, final_momentum=0.7, momentum_steps=0,
-                       log_every=100, checkpoint_every=1000, eval_samples=10000)
+MNIST_2014 = GANConfig(dataset="mnist", model="mnist_2014", steps=5000, batch_size=100,
+                       noise="uniform", noise_dim=100, optimizer="sgd", lr_g=0.1, lr_d=0.1,
+                       lr_decay=1.000004, lr_floor=1e-6, momentum=0.5, final_momentum=0.7,
+                       momentum_steps=0, log_every=100, checkpoint_every=1000, eval_samples=10000)
 # What `tinygan train --paper` sets over it: the authors' released code (mnist.yaml with the
 # AdversaryCost2 and Generator it names) updates D and G simultaneously from one minibatch,
 # halves D's objective, draws z from U(−√3, √3), clips G's output-bias marginals at 1e-7,
