@@ -262,9 +262,9 @@ PRESETS["mnist-5k"] = MNIST_2014.with_(dataset="mnist-5k", pack=2)
 # LeakyReLU 0.2 (D) units, Gaussian z of 100 dimensions, Adam with β₁ = 0.5 at the DCGAN
 # preset's two rates (G 1e-3, D 2e-4; with 2e-4 for G the score stalled near 8.4),
 # Algorithm 1's alternating steps, the R1 penalty on D's gradient at real digits (γ = 1; 0.1
-# started worse), and samples from an EMA of G's weights (decay 0.999). Seeds 0 and 1 at
-# 30,000 iterations: classifier score 8.77–8.78, 85.8–86.0% confident, Fréchet distance
-# 1.74–1.76, 10/10 classes, Parzen 204.6–207.8 (README). Adam on the 2014 networks with
+# started worse), and samples from an EMA of G's weights (decay 0.999). Seeds 0–2 at
+# 30,000 iterations: classifier score 8.73–8.78, 85.4–86.0% confident, Fréchet distance
+# 1.74–1.78, 10/10 classes, Parzen 203.7–207.8 (README). Adam on the 2014 networks with
 # their code's simultaneous update collapsed. The 2014 networks and training are
 # `--model mnist_2014`.
 PRESETS["mnist"] = GANConfig(
