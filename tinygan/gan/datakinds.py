@@ -176,8 +176,8 @@ class ImageData:
             line += (f"\nclassifier score {q['classifier_score']:.2f} (real test images "
                      f"{real['classifier_score']:.2f}); confident samples "
                      f"{100 * q['confident_share']:.1f}% ({100 * real['confident_share']:.1f}%); "
-                     f"Fréchet distance {q['frechet_distance']:.2f} (floor "
-                     f"{real['frechet_distance']:.2f}); classes within 5–15%: "
+                     f"Fréchet distance {q['frechet_distance']:.2f} "
+                     f"({real['frechet_distance']:.2f}); classes within 5–15%: "
                      f"{q['classes_in_range']}/10; nearest training image "
                      f"{q['nearest_train_distance']:.2f}")
         return line

@@ -10,7 +10,11 @@
 - the memorisation check: mean distance from samples to their nearest training image.
 
 Each comes with its real-data reference beside it: the 10,000 test images measured the
-same way (their Fréchet distance is the floor a perfect generator would reach).
+same way. Their Fréchet distance (1.13 on full MNIST, as for the 10,000 validation images,
+which G, the judge and the statistics never see) is what fresh real digits score, not a
+lower bound: samples closer to the training images than fresh digits are can go below it
+(the MLP preset's seed 0 after 60,000 iterations: 1.08; 10,000 of the training images
+themselves: 0.73).
 """
 from tinygan.backend import host as numpy
 from tinygan.metrics.classifier import RECIPE, accuracy, classifier_outputs, load_or_train_classifier
