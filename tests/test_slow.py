@@ -60,10 +60,10 @@ def test_mlp_preset_on_full_mnist_meets_the_class_goals():
     average of G), judged on 10,000 samples of the average at 30,000 iterations and at the
     preset's 75,000. Measured (README): at 30,000, seeds 0, 1 and 2 scored 8.77, 8.78 and
     8.73, with 85.8%, 86.0% and 85.4% of samples read with p ≥ 0.9, Fréchet distance
-    1.74–1.78; at 75,000, seeds 0 and 1 scored 9.08 and 9.10, 90.1% and 90.0% confident,
-    Fréchet distance 1.04 and 1.09; 10/10 classes within 5–15% throughout. Another
+    1.74–1.78; at 75,000 they scored 9.08, 9.10 and 9.09, with 90.1%, 90.0% and 89.8%
+    confident, Fréchet distance 1.04–1.09; 10/10 classes within 5–15% throughout. Another
     machine's BLAS gives another trajectory, so the bounds keep a margin below the
-    measurements (two points of confident share, 0.2–0.25 of score) and hold the Fréchet
+    measurements (about two points of confident share, 0.2–0.25 of score) and hold the Fréchet
     distance under the best `--paper` run's 3.86, then under 1.5. Needs `tinygan data fetch
     mnist`; about 67 minutes on one core."""
     from tinygan.data import DataError
