@@ -29,19 +29,13 @@ from tinygan.gan.trainer import FREE_ON_RESUME
 
 STAGING = "new-run"        # --force writes the new run's first files in .new-run.tmp-PID-*
 
-# command-line option -> configuration field (every one defaults to None: "not typed")
-OVERRIDES = {"steps": "steps", "batch_size": "batch_size", "k": "k", "loss": "loss",
-             "label_smoothing": "label_smoothing", "seed": "seed", "lr_g": "lr_g",
-             "lr_d": "lr_d", "ema": "ema", "pack": "pack", "checkpoint_every": "checkpoint_every",
-             "model": "model", "penalty": "penalty", "penalty_weight": "penalty_weight",
-             "weight_clip": "weight_clip", "optimizer": "optimizer", "beta1": "beta1",
-             "beta2": "beta2", "update": "update", "d_loss_scale": "d_loss_scale",
-             "noise_range": "noise_range", "marginal_clip": "marginal_clip",
-             "feature_matching": "feature_matching",
-             "minibatch_kernels": "minibatch_kernels",
-             "minibatch_kernel_dim": "minibatch_kernel_dim", "d_batch_norm": "d_batch_norm",
-             "noise": "noise", "noise_dim": "noise_dim", "g_hidden": "g_hidden",
-             "g_depth": "g_depth", "d_hidden": "d_hidden", "d_depth": "d_depth"}
+# configuration fields with an option of their own, --field-name (each defaults to None:
+# "not typed")
+OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_g", "lr_d", "ema",
+             "pack", "checkpoint_every", "model", "penalty", "penalty_weight", "weight_clip",
+             "optimizer", "beta1", "beta2", "update", "d_loss_scale", "noise_range",
+             "marginal_clip", "feature_matching", "minibatch_kernels", "minibatch_kernel_dim",
+             "d_batch_norm", "noise", "noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth")
 
 
 def add_parser(verbs):
@@ -118,7 +112,7 @@ def add_parser(verbs):
 
 
 def _option(field):
-    return "--" + next(o for o, f in OVERRIDES.items() if f == field).replace("_", "-")
+    return "--" + field.replace("_", "-")
 
 
 @dataclass
@@ -179,8 +173,7 @@ def validate(args):
         raise CommandError(f"--data-dir holds full MNIST files; {args.dataset} is "
                            f"{'the embedded sample' if args.dataset == 'mnist-5k' else 'generated'}"
                            f", not read from a folder")
-    typed = {field: getattr(args, option) for option, field in OVERRIDES.items()
-             if getattr(args, option) is not None}
+    typed = {field: getattr(args, field) for field in OVERRIDES if getattr(args, field) is not None}
     if args.paper:
         if args.dataset not in MNIST_DATASETS:
             raise CommandError(f"--paper is the 2014 MNIST configuration; {args.dataset} is not MNIST")
