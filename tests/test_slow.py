@@ -1,5 +1,6 @@
 """Long training runs that check the headline claims. Opt-in: ``python -m pytest -m slow``
-(several minutes on 2 cores)."""
+(about two and a half hours on 2 cores, most of it the `mnist` preset's 75,000 iterations;
+each test longer than the suite's 600-second timeout states its own)."""
 import pytest
 
 from tinygan import gan
@@ -34,6 +35,7 @@ def test_1d_gaussian_preset_matches_the_data():
     assert abs(result["sample_mean"] - 4.0) < 0.05 and abs(result["sample_std"] - 0.5) < 0.08
 
 
+@pytest.mark.timeout(3600)
 def test_paper_configuration_on_full_mnist_climbs_past_the_alternating_update():
     """`--paper` (the authors' code: simultaneous updates, D's objective halved, z ~ U(−√3,
     √3)) on full MNIST for 10,000 iterations, the paper's Parzen protocol on 10,000 samples.
@@ -43,18 +45,15 @@ def test_paper_configuration_on_full_mnist_climbs_past_the_alternating_update():
     75 nats apart (46.2 and −29.1), so early values move a lot with the trajectory (and
     another BLAS thread count is another trajectory). Needs `tinygan data fetch mnist`;
     about 8–25 minutes on 2 cores."""
-    from tinygan.data import DataError
     from tinygan.gan.config import PAPER_EXACTLY
     from tinygan.metrics.parzen_protocol import paper_parzen
-    try:
-        experiment = gan.build("mnist", steps=10_000, **PAPER_EXACTLY)
-    except DataError as error:
-        pytest.skip(f"full MNIST is not fetched: {error}")
+    experiment = _full_mnist("mnist", steps=10_000, **PAPER_EXACTLY)
     experiment.trainer.fit()
     result = paper_parzen(experiment.trainer.sample(10_000), experiment.mnist, ceiling_images=0)
     assert result["log_likelihood"] > 60, result
 
 
+@pytest.mark.timeout(4 * 3600)
 def test_mlp_preset_on_full_mnist_meets_the_class_goals():
     """The `mnist` preset (an MLP GAN: Adam at 1e-3 for G and 2e-4 for D, R1 with γ = 1, an
     average of G), judged on 10,000 samples of the average at 30,000 iterations and at the
@@ -66,13 +65,36 @@ def test_mlp_preset_on_full_mnist_meets_the_class_goals():
     measurements (about two points of confident share, 0.2–0.25 of score) and hold the Fréchet
     distance under the best `--paper` run's 3.86, then under 1.5. Needs `tinygan data fetch
     mnist`; about 67 minutes on one core."""
+    experiment = _full_mnist("mnist")
+    _judge_at(experiment, {30_000: (0.83, 8.5, 3.86), experiment.config.steps: (0.88, 8.85, 1.5)})
+
+
+@pytest.mark.timeout(2 * 3600)
+def test_dcgan_preset_on_full_mnist_reads_as_reported():
+    """The `dcgan` preset (InfoGAN's MNIST networks, Adam at 1e-3 for G and 2e-4 for D, an
+    average of G's weights and batch-norm statistics), judged on 10,000 samples of the
+    average at its 4,500 steps. Measured (README): seeds 0 and 1 scored 9.10 and 9.09, with
+    89.9% and 89.6% confident, Fréchet distance 1.80 and 2.05, 10/10 classes — not the
+    issue's 9.5 and 95%, which these bounds do not claim. The margins are the MLP test's.
+    Needs `tinygan data fetch mnist`; about 22 minutes on two idle threads, 41 on one core
+    of a shared machine."""
+    _judge_at(_full_mnist("mnist", model="dcgan"), {4_500: (0.875, 8.85, 2.5)})
+
+
+def _full_mnist(dataset, **overrides):
+    """Seed 0's experiment on full MNIST, or a skip when it has not been fetched."""
     from tinygan.data import DataError
-    from tinygan.metrics.quality import evaluate_mnist_samples
     try:
-        experiment = gan.build("mnist", seed=0)
+        return gan.build(dataset, seed=0, **overrides)
     except DataError as error:
         pytest.skip(f"full MNIST is not fetched: {error}")
-    bounds = {30_000: (0.83, 8.5, 3.86), experiment.config.steps: (0.88, 8.85, 1.5)}
+
+
+def _judge_at(experiment, bounds):
+    """Train to each step of ``bounds`` ({steps: (confident share, score, Fréchet)}) and
+    judge 10,000 samples there: 10/10 classes, at least the share and score, under the
+    distance."""
+    from tinygan.metrics.quality import evaluate_mnist_samples
     for steps, (confident, score, frechet) in bounds.items():
         experiment.trainer.fit(steps)
         quality = evaluate_mnist_samples(experiment.trainer.sample(10_000), experiment.mnist,
