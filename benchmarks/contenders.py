@@ -59,6 +59,19 @@ def gemm_floor(m=100, shapes=None):
     return GemmFloor([tuple(s) for s in shapes] if shapes else gemm_shapes(m)).step
 
 
+def torch_gemm_floor(m=100):
+    """The same products through PyTorch's own matrix multiply (the BLAS its wheel bundles)
+    on preallocated operands: the floor PyTorch's step stands on, beside NumPy's."""
+    torch = _torch("cpu")
+    torch.manual_seed(0)
+    pairs = [(torch.rand(a, b), torch.rand(b, c)) for a, b, c in gemm_shapes(m)]
+
+    def step():
+        for a, b in pairs:
+            a @ b
+    return step
+
+
 def _torch(device):
     try:
         import torch
