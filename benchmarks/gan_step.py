@@ -9,7 +9,8 @@ interleaved across contenders (A B C A B C …), warm-up is not timed, and table
 median with the min–max spread (see harness.py). Contenders: tinygan (built from its
 presets), a hand-written NumPy iteration with no autograd (reference_numpy.py), the "GEMM
 floor" (the iteration's 25 matrix products alone), PyTorch eager on the CPU
-(reference_torch.py) and the same 25 products through PyTorch's BLAS, and, where a GPU is visible, tinygan on CuPy and PyTorch CUDA.
+(reference_torch.py), the same 25 products through PyTorch's BLAS ("PyTorch GEMM floor"),
+and, where a GPU is visible, tinygan on CuPy and PyTorch CUDA.
 Cases: the paper's MNIST iteration (k = 1, m = 100, float32, SGD with momentum,
 non-saturating G loss) with and without its dropout; the 2-D "ring" preset; a WGAN-GP
 critic step on the paper's discriminator (double backward); a batch-size sweep; peak

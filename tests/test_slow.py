@@ -76,8 +76,8 @@ def test_dcgan_preset_on_full_mnist_reads_as_reported():
     average at its 4,500 steps. Measured (README): seeds 0 and 1 scored 9.10 and 9.09, with
     89.9% and 89.6% confident, Fréchet distance 1.80 and 2.05, 10/10 classes — not the
     issue's 9.5 and 95%, which these bounds do not claim. The margins are the MLP test's.
-    Needs `tinygan data fetch mnist`; about 22 minutes on two idle threads, 41 on one core
-    of a shared machine."""
+    Needs `tinygan data fetch mnist`; about 22 minutes on two idle threads, 34–41 on one
+    core of a shared machine (this test: 2,042 s there)."""
     _judge_at(_full_mnist("mnist", model="dcgan"), {4_500: (0.875, 8.85, 2.5)})
 
 
