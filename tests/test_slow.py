@@ -47,7 +47,7 @@ def test_paper_configuration_on_full_mnist_climbs_past_the_alternating_update():
     about 8–25 minutes on 2 cores."""
     from tinygan.gan.config import PAPER_EXACTLY
     from tinygan.metrics.parzen_protocol import paper_parzen
-    experiment = _full_mnist("mnist", steps=10_000, **PAPER_EXACTLY)
+    experiment = _full_mnist(steps=10_000, **PAPER_EXACTLY)
     experiment.trainer.fit()
     result = paper_parzen(experiment.trainer.sample(10_000), experiment.mnist, ceiling_images=0)
     assert result["log_likelihood"] > 60, result
@@ -65,7 +65,7 @@ def test_mlp_preset_on_full_mnist_meets_the_class_goals():
     measurements (about two points of confident share, 0.2–0.25 of score) and hold the Fréchet
     distance under the best `--paper` run's 3.86, then under 1.5. Needs `tinygan data fetch
     mnist`; about 67 minutes on one core."""
-    experiment = _full_mnist("mnist")
+    experiment = _full_mnist()
     _judge_at(experiment, {30_000: (0.83, 8.5, 3.86), experiment.config.steps: (0.88, 8.85, 1.5)})
 
 
@@ -78,14 +78,14 @@ def test_dcgan_preset_on_full_mnist_reads_as_reported():
     issue's 9.5 and 95%, which these bounds do not claim. The margins are the MLP test's.
     Needs `tinygan data fetch mnist`; about 22 minutes on two idle threads, 34–41 on one
     core of a shared machine (this test: 2,042 s there)."""
-    _judge_at(_full_mnist("mnist", model="dcgan"), {4_500: (0.875, 8.85, 2.5)})
+    _judge_at(_full_mnist(model="dcgan"), {4_500: (0.875, 8.85, 2.5)})
 
 
-def _full_mnist(dataset, **overrides):
+def _full_mnist(**overrides):
     """Seed 0's experiment on full MNIST, or a skip when it has not been fetched."""
     from tinygan.data import DataError
     try:
-        return gan.build(dataset, seed=0, **overrides)
+        return gan.build("mnist", seed=0, **overrides)
     except DataError as error:
         pytest.skip(f"full MNIST is not fetched: {error}")
 
