@@ -27,15 +27,16 @@ def mnist_pixels():
 
 
 def _use_backend(name):
+    """Switch to backend ``name``, NumPy included: a worker inherits TINYGAN_BACKEND (.ci/gpu
+    sets cupy), and the NumPy contender must not silently run on the GPU."""
     from tinygan import backend
-    if name != "numpy":
-        if name not in backend.available_backends():
-            raise Unavailable(backend.gpu_status())
-        backend.set_backend(name)
+    if name not in backend.available_backends():
+        raise Unavailable(backend.gpu_status())
+    backend.set_backend(name)
 
 
 # ----- the paper's MNIST GAN ------------------------------------------------------------
-def tinygan_mnist(m=100, dropout=True, backend="numpy", fused=False):
+def tinygan_mnist(m=100, dropout=True, backend="numpy", fused=True):
     from tinygan import fused as fusion, gan, nn
     _use_backend(backend)
     fusion.set_enabled(fused)

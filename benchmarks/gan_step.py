@@ -61,9 +61,9 @@ def cases(quick):
     for m in (100, 1000):
         yield (f"gpu{'' if m == 100 else f'_m{m}'}", f"GPU: paper's MNIST GAN, m = {m}, with dropout",
                [Contender("tinygan CuPy", "contenders", "tinygan_mnist",
-                          dict(m=m, dropout=True, backend="cupy"), TINYGAN),
-                Contender("tinygan CuPy, fused", "contenders", "tinygan_mnist",
                           dict(m=m, dropout=True, backend="cupy", fused=True), TINYGAN),
+                Contender("tinygan CuPy, unfused", "contenders", "tinygan_mnist",
+                          dict(m=m, dropout=True, backend="cupy", fused=False), TINYGAN),
                 Contender("PyTorch CUDA", "contenders", "torch_mnist",
                           dict(m=m, dropout=True, device="cuda"), TORCH),
                 Contender("tinygan NumPy", "contenders", "tinygan_mnist",

@@ -246,7 +246,8 @@ def main():
                         choices=["mnist_dropout", "mnist_no_dropout", "toy"])
     parser.add_argument("-n", type=int, default=20, help="iterations to profile")
     parser.add_argument("--backend", default="numpy", help="tinygan's backend (cupy on a GPU)")
-    parser.add_argument("--fused", action="store_true", help="with the fused CuPy kernels")
+    parser.add_argument("--unfused", action="store_true",
+                        help="without the fused CuPy kernels (as TINYGAN_FUSED=0)")
     parser.add_argument("--functions", type=int, default=0,
                         help="also list the N functions with the most own time")
     args = parser.parse_args()
@@ -257,7 +258,7 @@ def main():
         if (args.contender, args.case) != ("tinygan", "mnist_dropout"):
             parser.error("--backend works with: tinygan mnist_dropout")
         train_step, synchronize = contenders.tinygan_mnist(100, True, backend=args.backend,
-                                                             fused=args.fused)
+                                                             fused=not args.unfused)
 
         def step():                 # the host queues kernels; wait for them every iteration
             train_step()

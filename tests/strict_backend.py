@@ -2,9 +2,14 @@
 
 CuPy arrays live on the GPU. CuPy raises a TypeError when a host NumPy array is mixed
 into a device computation, and its random generator lacks ``normal``, ``permutation``
-and ``choice``; it has no ``errstate``. This module is NumPy with those refusals, so a
-test run with ``set_backend("strict")`` on a machine without a GPU catches code that
-would only work on NumPy. The test suite registers it (``conftest.py``); users never see it.
+and ``choice``; it has no ``errstate``; it refuses a host array assigned into a device
+array. This module is NumPy with those refusals, so a test run with
+``set_backend("strict")`` on a machine without a GPU catches code that would only work on
+NumPy. The test suite registers it (``conftest.py``); users never see it.
+
+What it cannot refuse: ``numpy.array(device_array)`` (CuPy raises; NumPy copies a subclass
+without asking it), and a CuPy ``ValueError`` for object arrays. Tests read device arrays
+with ``tinygan.backend.to_numpy``; ``.ci/gpu`` on a GPU is the proof.
 """
 import numpy as _np
 
@@ -26,6 +31,14 @@ class StrictArray(_np.ndarray):
         if out is not None:
             return out[0] if len(out) == 1 else out
         return _wrap(result)
+
+    def __setitem__(self, key, value):
+        """CuPy fills from numbers and device arrays only: ``device[...] = host_array``
+        raises (move it with ``tinygan.backend.asarray`` first)."""
+        if type(value) is _np.ndarray and value.ndim > 0:
+            raise ValueError("non-scalar numpy.ndarray cannot be used for fill (CuPy refuses "
+                             "a host array assigned into a device array)")
+        super().__setitem__(key, value)
 
     def __array_function__(self, func, types, args, kwargs):
         _refuse_host_arrays(func.__name__, args, kwargs)

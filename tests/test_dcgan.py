@@ -89,7 +89,7 @@ def test_a_few_adam_steps_lower_the_discriminators_loss(host_rng):
 
 
 def _buffers(model):
-    return {name: np.array(value) for name, value in model.named_buffers()}
+    return {name: tg.backend.to_numpy(value).copy() for name, value in model.named_buffers()}
 
 
 def test_evaluating_keeps_batch_norms_buffers_and_restores_each_modules_mode():
@@ -153,7 +153,7 @@ def test_the_ema_of_g_averages_batch_norms_buffers_with_the_weights():
         with tg.no_grad():                          # move G's running statistics
             G.sample(16)
         G.net[1].weight.data[...] += 0.01 * t
-        seen.append(_buffers(G) | {"w": np.array(G.net[1].weight.data, dtype=np.float64)})
+        seen.append(_buffers(G) | {"w": tg.backend.to_numpy(G.net[1].weight.data).astype(np.float64)})
         ema.update(G)
         weights = np.array([beta ** (t - k) for k in range(1, t + 1)])
         weights *= (1 - beta) / (1 - beta ** t)

@@ -111,7 +111,7 @@ def test_attribute_arithmetic_on_a_generator_whose_ink_is_z0_and_class_is_the_si
     w = np.zeros((8, 784), np.float32)
     w[0, 1:], w[1, 0] = 0.05, 0.05
     net = nn.Linear(8, 784)
-    net.weight.data[...], net.bias.data[...] = w, 0.5
+    net.weight.data[...], net.bias.data[...] = tg.backend.asarray(w), 0.5
     G = Generator(nn.Sequential(net), 8)
     tg.manual_seed(0)
     r = latent.attribute_arithmetic(G, latent.ink, lambda x: x[:, 0] > 0.5, n=2000)
@@ -131,7 +131,7 @@ def test_attribute_vectors_taken_within_classes_keep_more_classes():
     w = np.zeros((8, 784), np.float32)
     w[0, :392], w[2, 392:] = 0.05, 0.05
     net = nn.Linear(8, 784)
-    net.weight.data[...], net.bias.data[...] = w, 0.5
+    net.weight.data[...], net.bias.data[...] = tg.backend.asarray(w), 0.5
     G = Generator(nn.Sequential(net), 8)
     kept = {}
     for by_class in (True, False):

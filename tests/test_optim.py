@@ -125,6 +125,22 @@ def test_split_elementwise_equals_one_call_bit_for_bit(size, threads, block, wit
     assert np.array_equal(whole, split)
 
 
+def test_split_elementwise_without_work_buffers_on_threads_that_never_had_any():
+    """``scratch=0`` (the EMA's update) on threads that never ran a kernel with work buffers
+    gets an empty list. The GPU machine's 16 pool threads met this first (a KeyError,
+    .ci/gpu); here every thread's buffers are forgotten, and the result is checked."""
+    saved = dict(backend._pool["scratch"])
+    big = np.zeros(backend.SPLIT_MIN_SIZE * 2, np.float32)
+    try:
+        backend._pool["scratch"].clear()
+        backend.split_elementwise(lambda out, a: np.add(out, a, out=out), (big, np.ones_like(big)),
+                                  threads=3)
+    finally:
+        backend._pool["scratch"].clear()
+        backend._pool["scratch"].update(saved)
+    assert (big == 1).all()
+
+
 def test_split_elementwise_runs_blocks_of_slices_on_other_threads_and_whole_when_it_cannot():
     """Two threads: each takes half the array in blocks of SPLIT_BLOCK elements (the last
     block the remainder), with its own reused work buffer; a non-contiguous view or an

@@ -352,9 +352,10 @@ def split_elementwise(kernel, arrays, args=(), threads=None, scratch=0):
 
     def blocks(start, stop):
         key = (threading.get_ident(), first.dtype.str)          # each thread its own buffers
-        if len(_pool["scratch"].get(key, ())) < scratch:
-            _pool["scratch"][key] = [numpy.empty(SPLIT_BLOCK, first.dtype) for _ in range(scratch)]
-        work = _pool["scratch"][key][:scratch]
+        work = _pool["scratch"].get(key, [])
+        if len(work) < scratch:
+            work = _pool["scratch"][key] = [numpy.empty(SPLIT_BLOCK, first.dtype) for _ in range(scratch)]
+        work = work[:scratch]
         for low in range(start, stop, SPLIT_BLOCK):
             high = min(low + SPLIT_BLOCK, stop)
             kernel(*(None if f is None else f[low:high] for f in flat),

@@ -529,8 +529,13 @@ def tensor(values, requires_grad=False, dtype=None):
         values = values.data
     if dtype is None and not hasattr(values, "dtype") and _contains_float(values):
         dtype = backend.xp.float32
-    data = backend.asarray(values, dtype=dtype)
-    if data.dtype == object:
+    try:
+        data = backend.asarray(values, dtype=dtype)
+    except ValueError as error:          # CuPy refuses object arrays outright
+        if "object" not in str(error):
+            raise
+        data = None
+    if data is None or data.dtype == object:
         raise TypeError("tensor(): the values are not numbers (an object array; a list "
                         "of Tensors? use tinygan.stack)")
     return Tensor(data, requires_grad=requires_grad)

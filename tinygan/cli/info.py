@@ -32,7 +32,7 @@ def run(args):
         ("backend in use", backend.status()),
         ("backends", ", ".join(backend.backend_names())),
         ("GPU visible", backend.gpu_status()),
-        ("fused kernels", "on (CuPy arrays)" if fused.enabled() else "off (TINYGAN_FUSED=1 turns them on)"),
+        ("fused kernels", "on (CuPy arrays)" if fused.enabled() else "off (TINYGAN_FUSED=0)"),
     ]
     width = max(len(name) for name, _ in lines)
     for name, value in lines:
