@@ -15,7 +15,7 @@
 # 2. Walk the latent space of a trained DCGAN, lerp against slerp.
 # 3. Do Radford et al.'s vector arithmetic on digits and *measure* it over many samples: how
 #    far an attribute vector moves a measured attribute (ink, slant), how many samples keep
-#    their class, against a random direction of the same length; then move digits from one
+#    their class, against random directions of the same length; then move digits from one
 #    class to another with class-mean vectors.
 #
 # **Prerequisites.** Lesson 11 (the DCGAN).
@@ -112,8 +112,9 @@ course.show(latent.interpolation_figure(G, rows=4, steps=10, spherical=True),
 # simply point at the class that is thickest (zeros) or most slanted — adds
 # the difference to 2,000 new z, and reports how far the attribute moved (also in standard
 # deviations of the attribute), the share of samples whose attribute rose, and the share
-# whose class (by the classifier) stayed the same — and the same for a random direction of
-# the same length, the control that says how much of it any push of that size would do.
+# whose class (by the classifier) stayed the same — and the same for random directions of
+# the same length (16 of them, each new sample pushed along one), the control that says how
+# much of it any push of that size would do.
 
 # %%
 tg.manual_seed(2)

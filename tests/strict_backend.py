@@ -33,9 +33,9 @@ class StrictArray(_np.ndarray):
         return _wrap(result)
 
     def __setitem__(self, key, value):
-        """CuPy fills from numbers and device arrays only: ``device[...] = host_array``
-        raises (move it with ``tinygan.backend.asarray`` first)."""
-        if type(value) is _np.ndarray and value.ndim > 0:
+        """CuPy fills from numbers and device arrays only: ``device[...] = host_array`` (or a
+        list) raises (move it with ``tinygan.backend.asarray`` first)."""
+        if isinstance(value, (list, tuple)) or (type(value) is _np.ndarray and value.ndim > 0):
             raise ValueError("non-scalar numpy.ndarray cannot be used for fill (CuPy refuses "
                              "a host array assigned into a device array)")
         super().__setitem__(key, value)

@@ -106,8 +106,8 @@ def test_evaluating_keeps_batch_norms_buffers_and_restores_each_modules_mode():
         np.testing.assert_array_equal(value, before[name])
     assert G.training and not G.net[2].training and G.net[5].training
     bn = nn.BatchNorm2d(3)
-    bn.running_mean[...] = [1, 2, 3]
-    bn.running_var[...] = [4, 1, 0.25]
+    bn.running_mean[...] = tg.backend.asarray([1.0, 2.0, 3.0])
+    bn.running_var[...] = tg.backend.asarray([4.0, 1.0, 0.25])
     x = tg.tensor(np.full((2, 3, 2, 2), 5, np.float32))
     with nn.utils.evaluating(bn):
         y = bn(x).numpy()
@@ -158,7 +158,7 @@ def test_the_ema_of_g_averages_batch_norms_buffers_with_the_weights():
         weights = np.array([beta ** (t - k) for k in range(1, t + 1)])
         weights *= (1 - beta) / (1 - beta ** t)
         assert abs(weights.sum() - 1) < 1e-12
-        averaged = _buffers(ema.model) | {"w": np.array(ema.model.net[1].weight.data)}
+        averaged = _buffers(ema.model) | {"w": tg.backend.to_numpy(ema.model.net[1].weight.data).copy()}
         for name, value in averaged.items():
             expected = sum(w * s[name] for w, s in zip(weights, seen))
             np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-7)
