@@ -57,9 +57,10 @@ def test_resume_through_the_command_equals_one_long_run(tmp_path):
                        "--out", tmp_path / "a", "--quiet")
     first = tinygan("train", "--dataset", "ring", "--steps", "15", "--batch-size", "64",
                     "--out", tmp_path / "b", "--quiet")
-    second = tinygan("train", "--dataset", "ring", "--steps", "40", "--out", tmp_path / "b",
-                     "--resume", "--quiet")
+    second = tinygan("train", "--steps", "40", "--out", tmp_path / "b", "--resume",
+                     "--quiet")                         # --dataset comes from config.json
     assert straight.returncode == first.returncode == second.returncode == 0, second.stderr
+    assert "tinygan train: ring, 40 steps from step 15" in second.stdout
     a, b = tg.load(tmp_path / "a" / "checkpoint.npz"), tg.load(tmp_path / "b" / "checkpoint.npz")
     assert a["step"] == b["step"] == 40
     for name in a["generator"]:

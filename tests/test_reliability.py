@@ -164,7 +164,14 @@ def test_resume_refuses_contradicting_options_naming_each(run_folder):
                     "--lr-d 0.5 (the run has 0.002)")      # the ring preset's Adam rate
     refused(tinygan("train", "--dataset", "ring", "--out", run_folder, "--resume", "--steps", "3"),
             "--steps 3 would shorten the run, which is configured for 6 steps")
-    assert snapshot(run_folder) == before
+    refused(tinygan("train", "--dataset", "grid", "--out", run_folder, "--resume"),
+            f"{run_folder} holds a ring run, not grid")
+    # --dataset may be left out only with --resume, which then reads it from --out
+    refused(tinygan("train", "--steps", "9"), "--dataset is required: one of ")
+    refused(tinygan("train", "--resume"), "--resume without --dataset needs --out")
+    refused(tinygan("train", "--out", run_folder.parent / "elsewhere", "--resume"),
+            "nothing to resume: ")
+    assert snapshot(run_folder) == before and not (run_folder.parent / "elsewhere").exists()
 
 
 def test_resume_keeps_saved_values_and_may_only_extend(run_folder, tmp_path):
@@ -279,6 +286,7 @@ def test_a_signal_saves_the_checkpoint_and_exits_128_plus_its_number(tmp_path, s
     assert process.returncode == status, stderr
     assert "Traceback" not in stderr and "interrupted at step" in stderr
     step = int(stderr.split("interrupted at step ")[1].split(";")[0])
+    assert f"Continue with: tinygan train --out {out} --resume" in stderr
     assert step > 0 and tg.load(out / "checkpoint.npz")["step"] == step
 
 

@@ -40,7 +40,8 @@ OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_
 
 def add_parser(verbs):
     parser = verbs.add_parser("train", help="train a GAN (Algorithm 1 of Goodfellow et al. 2014)")
-    parser.add_argument("--dataset", required=True, choices=DATASETS)
+    parser.add_argument("--dataset", choices=DATASETS,
+                        help="required, except with --resume, which reads it from --out's config.json")
     parser.add_argument("--model", choices=MODELS,
                         help="model family (default: the data set's; on MNIST each family has "
                              "its own preset: mlp, full MNIST's default; mnist_2014, the paper's "
@@ -166,6 +167,15 @@ def validate(args):
     select_backend(args.backend)
     if args.resume and args.force:
         raise CommandError("--resume continues a run and --force replaces it: choose one")
+    if args.dataset is None:
+        if not args.resume:
+            raise CommandError(f"--dataset is required: one of {', '.join(DATASETS)}")
+        if args.out is None:
+            raise CommandError("--resume without --dataset needs --out, the run folder to continue")
+        saved = args.out / "config.json"
+        if not saved.is_file():
+            raise CommandError(f"nothing to resume: {saved} does not exist")
+        args.dataset = read_config(saved).dataset
     if args.parzen_every < 0 or (args.parzen_every and args.dataset not in MNIST_DATASETS):
         raise CommandError(f"--parzen-every takes a number of steps ≥ 0 on MNIST; got "
                            f"{args.parzen_every} on {args.dataset}")
@@ -278,8 +288,8 @@ def _fit(plan, quiet):
         trainer.fit(progress=update)
     except TrainingInterrupted as stop:
         raise Stopped(f"interrupted at step {stop.step}; checkpoint saved to "
-                      f"{stop.checkpoint_path}. Continue with: tinygan train --dataset "
-                      f"{config.dataset} --out {folder} --resume",
+                      f"{stop.checkpoint_path}. Continue with: tinygan train --out {folder} "
+                      f"--resume",
                       128 + (stop.signum or signal.SIGINT)) from None
     except TrainingDiverged as error:
         raise CommandError(str(error)) from None
