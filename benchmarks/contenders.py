@@ -26,7 +26,7 @@ def mnist_pixels():
         return np.random.default_rng(0).random((4000, 784), dtype=np.float32)
 
 
-def _use_backend(name):
+def use_backend(name):
     """Switch to backend ``name``, NumPy included: a worker inherits TINYGAN_BACKEND (.ci/gpu
     sets cupy), and the NumPy contender must not silently run on the GPU."""
     from tinygan import backend
@@ -35,20 +35,30 @@ def _use_backend(name):
     backend.set_backend(name)
 
 
+def synchronised(step, backend):
+    """A tinygan step as the harness times it: with CuPy's synchronisation off NumPy."""
+    if backend == "numpy":
+        return step
+    import cupy
+    return step, cupy.cuda.Device().synchronize
+
+
+def torch_synchronised(torch, step, device):
+    """A PyTorch step as the harness times it: with CUDA's synchronisation on a GPU."""
+    return (step, torch.cuda.synchronize) if device == "cuda" else step
+
+
 # ----- the paper's MNIST GAN ------------------------------------------------------------
 def tinygan_mnist(m=100, dropout=True, backend="numpy", fused=True):
     from tinygan import fused as fusion, gan, nn
-    _use_backend(backend)
+    use_backend(backend)
     fusion.set_enabled(fused)
     trainer = gan.build("mnist-5k", batch_size=m, **PAPER).trainer
     if not dropout:
         for _, module in trainer.discriminator.named_modules():
             if isinstance(module, nn.Dropout):
                 module.p = 0.0
-    if backend == "numpy":
-        return trainer.train_step
-    import cupy
-    return trainer.train_step, cupy.cuda.Device().synchronize
+    return synchronised(trainer.train_step, backend)
 
 
 def hand_mnist(m=100, dropout=True):
@@ -63,7 +73,7 @@ def gemm_floor(m=100, shapes=None):
 def torch_gemm_floor(m=100):
     """The same products through PyTorch's own matrix multiply (the BLAS its wheel bundles)
     on preallocated operands: the floor PyTorch's step stands on, beside NumPy's."""
-    torch = _torch("cpu")
+    torch = load_torch("cpu")
     torch.manual_seed(0)
     pairs = [(torch.rand(a, b), torch.rand(b, c)) for a, b, c in gemm_shapes(m)]
 
@@ -73,7 +83,7 @@ def torch_gemm_floor(m=100):
     return step
 
 
-def _torch(device):
+def load_torch(device):
     try:
         import torch
     except ImportError:
@@ -84,12 +94,12 @@ def _torch(device):
 
 
 def torch_mnist(m=100, dropout=True, device="cpu"):
-    torch = _torch(device)
+    torch = load_torch(device)
     from reference_torch import TorchStep, paper_models
     torch.manual_seed(0)
     G, D = paper_models(dropout)
     step = TorchStep(G, D, mnist_pixels(), m, 100, "sgd", device)
-    return (step.step, torch.cuda.synchronize) if device == "cuda" else step.step
+    return torch_synchronised(torch, step.step, device)
 
 
 # ----- the 2-D toy GAN (the "ring" preset) -------------------------------------------------
@@ -99,7 +109,7 @@ def tinygan_toy(dataset="ring", m=None):
 
 
 def torch_toy(dataset="ring", m=None):
-    torch = _torch("cpu")
+    torch = load_torch("cpu")
     from tinygan.data import make_toy
     from tinygan.gan import preset
     from reference_torch import ToyStep
@@ -139,12 +149,12 @@ def tinygan_wgan_gp(m=100):
 
 
 def torch_wgan_gp(m=100, device="cpu"):
-    torch = _torch(device)
+    torch = load_torch(device)
     from reference_torch import WganGpCriticStep, paper_models
     torch.manual_seed(0)
     G, D = paper_models(dropout=False)
     step = WganGpCriticStep(G, D, mnist_pixels(), m, device, **WGAN_GP)
-    return (step.step, torch.cuda.synchronize) if device == "cuda" else step.step
+    return torch_synchronised(torch, step.step, device)
 
 
 def environment():

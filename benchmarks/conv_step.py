@@ -3,6 +3,7 @@ one whole DCGAN iteration, beside PyTorch CPU eager and the "GEMM floor".
 
     python benchmarks/conv_step.py --threads 1          # about 4 minutes
     python benchmarks/conv_step.py --quick --only D2 iteration iteration-fc
+    python benchmarks/conv_step.py --gpu --quick       # a GPU machine: CuPy against PyTorch CUDA
 
 Every contender runs in its own process through harness.py (same threads, interleaved
 repeats, untimed warm-up). The layers are those of ``tinygan.gan.dcgan`` (28×28 digits,
@@ -16,13 +17,16 @@ The GEMM floor runs only the matrix products
 im2col needs for the same work, on preallocated operands: forward (N·Ho·Wo, C·k²) @
 (C·k², O), input gradient (N·Ho·Wo, O) @ (O, C·k²), weight gradient (O, N·Ho·Wo) @
 (N·Ho·Wo, C·k²) (a transposed convolution swaps the roles). PyTorch uses oneDNN's direct
-convolutions, not im2col. Writes benchmarks/results/conv_step-<time>.json.
+convolutions, not im2col. ``--gpu``: tinygan on CuPy against PyTorch CUDA eager (cuDNN),
+each step synchronised (issue #15's GPU goal: ≤ 2 × PyTorch CUDA). Writes
+benchmarks/results/conv_step-<time>.json.
 """
 import argparse
 import os
 from pathlib import Path
 
-from harness import Contender, Unavailable, git_commit, machine, run_group, write_results
+from contenders import load_torch, use_backend, synchronised, torch_synchronised
+from harness import Contender, git_commit, machine, run_group, write_results
 from reference_numpy import GemmFloor, flops
 
 HERE = Path(__file__).resolve()
@@ -89,10 +93,11 @@ def dcgan_gemms(m=M, fc=0):
 
 
 # ----- contenders (each runs in its own worker process) --------------------------------------
-def tinygan_layer(name):
+def tinygan_layer(name, backend="numpy"):
     import numpy as np
     import tinygan as tg
     from tinygan import nn
+    use_backend(backend)
     kind, cin, cout, k, s, p, bias, size, input_grad = LAYERS[name]
     tg.manual_seed(0)
     layer = nn.BatchNorm2d(cin) if kind == "BatchNorm2d" else \
@@ -104,29 +109,22 @@ def tinygan_layer(name):
 
     def step():
         layer(x).backward(r)
-    return step
+    return synchronised(step, backend)
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise Unavailable("PyTorch not installed (pip install -e '.[bench]')") from None
-    return torch
-
-
-def torch_layer(name):
-    torch = _torch()
+def torch_layer(name, device="cpu"):
+    torch = load_torch(device)
     kind, cin, cout, k, s, p, bias, size, input_grad = LAYERS[name]
     torch.manual_seed(0)
     layer = torch.nn.BatchNorm2d(cin) if kind == "BatchNorm2d" else \
         getattr(torch.nn, kind)(cin, cout, k, s, p, bias=bias)
-    x = torch.randn(M, cin, size, size, requires_grad=input_grad)
-    r = torch.randn(layer(x).shape)
+    layer = layer.to(device)
+    x = torch.randn(M, cin, size, size, device=device, requires_grad=input_grad)
+    r = torch.randn(layer(x).shape, device=device)
 
     def step():
         layer(x).backward(r)
-    return step
+    return torch_synchronised(torch, step, device)
 
 
 def case_gemms(case):
@@ -137,12 +135,13 @@ def gemm_floor(name):
     return GemmFloor(case_gemms(name)).step
 
 
-def tinygan_dcgan(fc=0):
+def tinygan_dcgan(fc=0, backend="numpy"):
     import numpy as np
     import tinygan as tg
     import tinygan.nn.functional as F
     from tinygan import optim
     from tinygan.gan.dcgan import dcgan_discriminator, dcgan_generator
+    use_backend(backend)
     tg.manual_seed(0)
     G, D = dcgan_generator(fc=fc), dcgan_discriminator(fc=fc)
     adam = dict(lr=2e-4, betas=(0.5, 0.999))
@@ -159,13 +158,13 @@ def tinygan_dcgan(fc=0):
         opt_g.zero_grad()
         loss_g.backward()
         opt_g.step()
-    return step
+    return synchronised(step, backend)
 
 
-def torch_dcgan(fc=0):
+def torch_dcgan(fc=0, device="cpu"):
     """The same networks (benchmarks/dcgan_torch.py's), losses and optimiser in PyTorch,
     with the same maps between [0, 1] images and tanh's [−1, 1] as tinygan's."""
-    torch = _torch()
+    torch = load_torch(device)
     from dcgan_torch import networks
     nn = torch.nn
 
@@ -179,14 +178,14 @@ def torch_dcgan(fc=0):
 
     torch.manual_seed(0)
     G, D = networks(64, 64, 100, fc)
-    G, D = nn.Sequential(G, Affine(0.5, 0.5)), nn.Sequential(Affine(2.0, -1.0), D)
+    G, D = nn.Sequential(G, Affine(0.5, 0.5)).to(device), nn.Sequential(Affine(2.0, -1.0), D).to(device)
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
-    real = torch.rand(M, 784)
+    real = torch.rand(M, 784, device=device)
     bce = nn.functional.binary_cross_entropy_with_logits
 
     def step():
-        fake = G(torch.randn(M, 100))
+        fake = G(torch.randn(M, 100, device=device))
         real_logits, fake_logits = D(real), D(fake.detach())
         loss_d = (bce(real_logits, torch.ones_like(real_logits))
                   + bce(fake_logits, torch.zeros_like(fake_logits)))
@@ -198,12 +197,18 @@ def torch_dcgan(fc=0):
         opt_g.zero_grad()
         loss_g.backward()
         opt_g.step()
-    return step
+    return torch_synchronised(torch, step, device)
 
 
 # ----- the run ----------------------------------------------------------------------------------
-def contenders(case):
+def contenders(case, gpu=False):
     me = str(HERE)
+    if gpu:
+        functions, kwargs = ((("tinygan_dcgan", "torch_dcgan"), {"fc": iteration_fc(case)})
+                             if case in ITERATIONS else (("tinygan_layer", "torch_layer"), {"name": case}))
+        return [Contender("tinygan CuPy", me, functions[0], {**kwargs, "backend": "cupy"}, ("tinygan",)),
+                Contender("PyTorch CUDA", me, functions[1], {**kwargs, "device": "cuda"},
+                          ("numpy", "torch"))]
     if case in ITERATIONS:
         fc = {"fc": iteration_fc(case)}
         return [Contender("tinygan", me, "tinygan_dcgan", fc, ("tinygan",)),
@@ -221,16 +226,20 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--quick", action="store_true", help="3 repeats of about 0.2 s")
     parser.add_argument("--only", nargs="+", metavar="CASE", help=f"of {[*LAYERS, *ITERATIONS]}")
+    parser.add_argument("--gpu", action="store_true",
+                        help="tinygan on CuPy against PyTorch CUDA (on a GPU machine)")
     parser.add_argument("--out", type=Path, default=HERE.parent / "results")
     args = parser.parse_args()
     repeats, seconds = (3, 0.2) if args.quick else (7, 0.5)
+    ours, theirs, floor = (("tinygan CuPy", "PyTorch CUDA", None) if args.gpu
+                           else ("tinygan", "PyTorch CPU", "GEMM floor"))
     host = machine()
-    record = {"threads": args.threads, "repeats": repeats, "groups": {},
+    record = {"threads": args.threads, "repeats": repeats, "gpu": args.gpu, "groups": {},
               "environment": {**host, "load_before": host.pop("load_average"),
                               "tinygan_commit": git_commit(HERE.parent)}}
     rows = []
     for case in args.only or [*LAYERS, *ITERATIONS]:
-        group = run_group(contenders(case), repeats=repeats, threads=args.threads,
+        group = run_group(contenders(case, args.gpu), repeats=repeats, threads=args.threads,
                           target_seconds=seconds, unthrottle=True)
         group["load_before"] = os.getloadavg()
         record["groups"][case] = group
@@ -238,15 +247,15 @@ def main():
         work = flops(case_gemms(case))
         ms = {name: r.get("median") for name, r in reports.items() if r["status"] == "ok"}
         ratio = lambda a, b: f"{ms[a] / ms[b]:.2f}" if a in ms and b in ms else "–"
+        names = [n for n in (ours, theirs, floor) if n]
         rows.append([case, f"{work / 1e9:.3f}",
                      *(f"{ms[n]:.2f}" if n in ms else reports.get(n, {}).get("status", "–")
-                       for n in ("tinygan", "PyTorch CPU", "GEMM floor")),
-                     ratio("tinygan", "PyTorch CPU"), ratio("tinygan", "GEMM floor"),
-                     ratio("PyTorch CPU", "GEMM floor")])
+                       for n in names), ratio(ours, theirs),
+                     *((ratio(ours, floor), ratio(theirs, floor)) if floor else ())])
         print("  " + "  ".join(rows[-1]), flush=True)
     record["environment"]["load_after"] = os.getloadavg()
-    header = ["case", "GFLOP", "tinygan ms", "PyTorch ms", "GEMM floor ms", "× PyTorch",
-              "× floor", "PyTorch × floor"]
+    header = ["case", "GFLOP", f"{ours} ms", f"{theirs} ms"] + [f"{floor} ms"] * bool(floor) + \
+        ["× PyTorch"] + ["× floor", "PyTorch × floor"] * bool(floor)
     print(f"\nmedian ms of {repeats} interleaved repeats, batch {M}, {args.threads} thread(s); "
           f"load average before {record['environment']['load_before']}, after "
           f"{record['environment']['load_after']}")
