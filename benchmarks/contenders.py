@@ -49,10 +49,12 @@ def torch_synchronised(torch, step, device):
 
 
 # ----- the paper's MNIST GAN ------------------------------------------------------------
-def tinygan_mnist(m=100, dropout=True, backend="numpy", fused=True):
+def tinygan_mnist(m=100, dropout=True, backend="numpy", fused=None):
+    """``fused``: the CuPy kernels on or off; None keeps the library's default."""
     from tinygan import fused as fusion, gan, nn
     use_backend(backend)
-    fusion.set_enabled(fused)
+    if fused is not None:
+        fusion.set_enabled(fused)
     trainer = gan.build("mnist-5k", batch_size=m, **PAPER).trainer
     if not dropout:
         for _, module in trainer.discriminator.named_modules():
@@ -88,8 +90,11 @@ def load_torch(device):
         import torch
     except ImportError:
         raise Unavailable("PyTorch not installed (pip install -e '.[bench]')") from None
-    if device == "cuda" and not torch.cuda.is_available():
-        raise Unavailable("PyTorch sees no CUDA device")
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise Unavailable("PyTorch sees no CUDA device")
+        # float32 arithmetic, as tinygan's on CuPy: cuDNN's convolutions default to TF32
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     return torch
 
 

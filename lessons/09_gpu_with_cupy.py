@@ -84,12 +84,13 @@ else:
           "and the rest of the course does not need a GPU.")
 
 # %% [markdown]
-# **What a GPU measured.** On one NVIDIA H200 (`benchmarks/gan_step.py --only gpu`, README
-# "On the GPU, measured"), this iteration at m = 100 took 7.1–7.2 ms on CuPy, 4.4–5.5 ms in
-# PyTorch CUDA and 23–25 ms on NumPy with 16 cores; at m = 1,000, 7.5–10 ms on CuPy against
-# 123–141 ms on NumPy. Ten times the batch costs the GPU almost nothing more: at m = 100 it
-# is *launch-bound*, waiting for Python to hand it about 200 small kernels, each costing
-# 12–40 µs of host time whatever its size. Two remedies are in the library: fused kernels
+# **What a GPU measured.** On one NVIDIA H200 (`.ci/gpu`), the cell above printed 4.7–5.4 ms
+# per iteration on CuPy against 30–35 ms on NumPy with 16 cores (5.6–7.4 ×). The benchmark's
+# version (`benchmarks/gan_step.py --only gpu`: the paper's exact model, README "On the GPU,
+# measured") took 7.1–7.2 ms on CuPy at m = 100 and 7.5–10 ms at m = 1,000, against 4.4–5.5
+# ms in PyTorch CUDA and 23–25 / 123–141 ms on NumPy. Ten times the batch costs the GPU
+# almost nothing more: at m = 100 it is *launch-bound*, waiting for Python to hand it about
+# 200 small kernels, each costing 12–42 µs of host time whatever its size. Two remedies are in the library: fused kernels
 # (`tinygan/fused.py`, one launch where NumPy's formula needs several; on by default on
 # CuPy) and a random generator whose seeding is cheap on a GPU (Philox4x32-10).
 #

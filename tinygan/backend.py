@@ -230,8 +230,8 @@ def stream_seed(seed, stream, *keys):
 def _new_generator(seed):
     """A generator of the active backend seeded with ``seed``: ``default_rng`` (PCG64) on
     NumPy; Philox4x32-10 on CuPy, whose ``default_rng`` (XORWOW) initialises its 10⁵ curand
-    states on every seeding: 0.58 ms of GPU time against Philox's 0.03 ms on an H200
-    (``benchmarks/gpu_ops.py``), and the trainer seeds twice per iteration."""
+    states on the GPU at every seeding, about 18 × Philox's cost (``benchmarks/PROFILE.md``
+    §7), and the trainer seeds twice per iteration."""
     random = _active().random
     if hasattr(random, "Philox4x3210"):
         return random.Generator(random.Philox4x3210(seed))

@@ -127,13 +127,18 @@ class Plan:
     write_config: bool = True
 
 
-def _resumed_config(args, folder, typed):
-    """The saved configuration, with ``--steps`` (only longer) and ``--checkpoint-every``
-    applied; refuses every other typed option that differs from it, naming each."""
+def _saved_config(folder):
+    """The configuration of the run in ``folder``, to resume it."""
     saved = folder / "config.json"
     if not saved.exists():
         raise CommandError(f"nothing to resume: {saved} does not exist")
-    config = read_config(saved)
+    return read_config(saved)
+
+
+def _resumed_config(args, folder, typed):
+    """The saved configuration, with ``--steps`` (only longer) and ``--checkpoint-every``
+    applied; refuses every other typed option that differs from it, naming each."""
+    config = _saved_config(folder)
     if config.dataset != args.dataset:
         raise CommandError(f"{folder} holds a {config.dataset} run, not {args.dataset}")
     contradictions = [f"{_option(field)} {value} (the run has {getattr(config, field)})"
@@ -172,10 +177,8 @@ def validate(args):
             raise CommandError(f"--dataset is required: one of {', '.join(DATASETS)}")
         if args.out is None:
             raise CommandError("--resume without --dataset needs --out, the run folder to continue")
-        saved = args.out / "config.json"
-        if not saved.is_file():
-            raise CommandError(f"nothing to resume: {saved} does not exist")
-        args.dataset = read_config(saved).dataset
+        check_writable_folder(args.out, "--out")
+        args.dataset = _saved_config(args.out).dataset
     if args.parzen_every < 0 or (args.parzen_every and args.dataset not in MNIST_DATASETS):
         raise CommandError(f"--parzen-every takes a number of steps ≥ 0 on MNIST; got "
                            f"{args.parzen_every} on {args.dataset}")
