@@ -34,11 +34,13 @@ from tinygan import theory, course
 
 # %% [markdown]
 # ## $f(y) = a\log y + b\log(1-y)$ peaks at $a/(a+b)$
+# `theory` computes on tinygan's backend (with CuPy, its results are GPU arrays), so a
+# result that meets host NumPy arrays or matplotlib goes through `tg.backend.to_numpy`.
 
 # %%
 y = np.linspace(1e-4, 1 - 1e-4, 20001)
 for a, b in [(1.0, 1.0), (0.3, 1.2), (2.0, 0.5)]:
-    peak = y[np.argmax(theory.binary_objective(y, a, b))]
+    peak = y[np.argmax(tg.backend.to_numpy(theory.binary_objective(y, a, b)))]
     print(f"a={a}, b={b}: grid argmax {peak:.4f}, formula {theory.binary_objective_argmax(a, b):.4f}")
     assert abs(peak - theory.binary_objective_argmax(a, b)) < 1e-4
 
@@ -59,7 +61,7 @@ d_star = p_data / (p_data + p_g)
 ### END SOLUTION
 
 # %% check="optimal_discriminator" points=2
-assert np.allclose(d_star, theory.optimal_discriminator(p_data, p_g), atol=1e-12)
+assert np.allclose(d_star, tg.backend.to_numpy(theory.optimal_discriminator(p_data, p_g)), atol=1e-12)
 
 # %% [markdown]
 # Perturbing $D^*$ anywhere can only lower $V$:

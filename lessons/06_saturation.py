@@ -37,8 +37,8 @@ from tinygan import gan, theory, course
 
 # %%
 d_fake = np.logspace(-5, np.log10(0.99), 200)
-minimax = theory.generator_gradient(d_fake, "minimax")
-non_saturating = theory.generator_gradient(d_fake, "non_saturating")
+minimax = tg.backend.to_numpy(theory.generator_gradient(d_fake, "minimax"))
+non_saturating = tg.backend.to_numpy(theory.generator_gradient(d_fake, "non_saturating"))
 print(f"at D(G(z)) = 1e-5: minimax {minimax[0]:.2e}, non-saturating {non_saturating[0]:.4f}")
 assert minimax[0] < 1e-4 and non_saturating[0] > 0.999
 

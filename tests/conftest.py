@@ -11,8 +11,7 @@ import strict_backend
 
 # The strict stand-in for CuPy is the test suite's own backend: registered here, so users
 # never see it.
-backend.register_backend("strict", lambda: strict_backend,
-                         lambda array: isinstance(array, strict_backend.StrictArray))
+strict_backend.register(backend)
 
 # TINYGAN_BACKEND chooses the default backend of every test (``.ci/gpu`` runs the suite
 # with cupy); "strict" becomes usable only now that it is registered.

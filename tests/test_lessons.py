@@ -1,7 +1,8 @@
 """The lessons keep the course's conventions (found, not listed: every ``lessons/NN_*.py``),
 the course map in ``lessons/README.md`` stays true, and the teacher's exports write what
-they promise, all or nothing. Running each lesson is in ``test_notebooks.py``; grading
-with the real nbgrader in ``test_nbgrader.py``."""
+they promise, all or nothing, and each lesson runs on a device backend (below). Running each
+lesson as a notebook is in ``test_notebooks.py``; grading with the real nbgrader in
+``test_nbgrader.py``."""
 import os
 import re
 import subprocess
@@ -109,6 +110,31 @@ def test_lesson_runs_as_a_plain_script(tmp_path):
                             env=environment, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert "figure saved to" in result.stdout and list(tmp_path.glob("*.png"))
+
+
+# a lesson on the strict stand-in, in a process of its own (it cannot be named in TINYGAN_BACKEND)
+ON_STRICT = ("import runpy, sys; sys.path.insert(0, {tests!r}); import strict_backend; "
+             "from tinygan import backend; strict_backend.register(backend); "
+             "backend.set_backend('strict'); runpy.run_path({lesson!r}, run_name='__main__')")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_lesson_runs_on_a_backend_whose_arrays_are_not_numpys(lesson, tmp_path):
+    """Every lesson in fast mode on CuPy where that is the suite's default backend
+    (``.ci/gpu``, whose machine lacks jupytext and nbclient), else on the strict stand-in,
+    which refuses host arrays mixed into device computations as CuPy does: a lesson moves
+    what it plots or compares with host values through ``tinygan.backend.to_numpy``. (The
+    notebook runs in test_notebooks.py use NumPy.)"""
+    environment = {**os.environ, "TINYGAN_FAST": "1", "MPLBACKEND": "Agg",
+                   "TINYGAN_LESSON_OUT": str(tmp_path), "OPENBLAS_NUM_THREADS": "1"}
+    if environment.get("TINYGAN_BACKEND", "").strip().lower() == "cupy":
+        command = [sys.executable, str(lesson)]
+    else:
+        tests = str(Path(__file__).resolve().parent)
+        command = [sys.executable, "-c", ON_STRICT.format(tests=tests, lesson=str(lesson))]
+    result = subprocess.run(command, capture_output=True, text=True, env=environment,
+                            cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
 
 
 def test_student_export_replaces_solutions_only(tmp_path):
