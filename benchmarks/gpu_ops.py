@@ -64,7 +64,8 @@ def main():
         cupy.cuda.Device().synchronize()
         synced = time.perf_counter() - start
         results[name] = {"host_us": 1e6 * host / args.calls, "synced_us": 1e6 * synced / args.calls}
-        print(f"{name:45} host {results[name]['host_us']:8.1f} µs   synced {results[name]['synced_us']:8.1f} µs")
+        print(f"{name:45} host {results[name]['host_us']:8.1f} µs   "
+              f"synced {results[name]['synced_us']:8.1f} µs")
     if args.out:
         (args.out / "gpu_ops.json").write_text(json.dumps(results, indent=2))
 

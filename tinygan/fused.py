@@ -12,8 +12,8 @@ Fusion is **on by default** since ``.ci/gpu`` verified these kernels on an H200:
 of ``tests/test_fused.py`` passed there, and ``benchmarks/gan_step.py`` timed the paper's
 iteration at 7.1–7.3 ms fused against 7.9–12.6 ms unfused at m = 100 over three runs
 (README, "On the GPU, measured"). ``TINYGAN_FUSED=0`` (or ``false``, ``off``, ``no``) or
-``set_enabled(False)`` turns it off.
-NumPy arrays never reach a kernel, so the CPU path is the same either way. TF32 stays off: CuPy uses it only with ``CUPY_TF32=1``.
+``set_enabled(False)`` turns it off. NumPy arrays never reach a kernel, so the CPU path is
+the same either way. TF32 stays off: CuPy uses it only with ``CUPY_TF32=1``.
 """
 import os
 import warnings

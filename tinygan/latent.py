@@ -133,8 +133,8 @@ def attribute_arithmetic(generator, measure, classify, n=2000, fraction=0.25, sc
        units of a's standard deviation over the first draw), the share of samples whose a
        rose, and the share whose class is unchanged.
     3. The control: the same with random directions of v's norm, the i-th new sample
-       pushed along direction i mod ``CONTROL_DIRECTIONS``, so its numbers average over
-       16 directions (one direction's effect depends on the draw: in the tests' 8-D
+       pushed along direction i mod ``CONTROL_DIRECTIONS`` (16), so its numbers average
+       over all of them (one direction's effect depends on the draw: in the tests' 8-D
        example a single one flips 0–50% of classes, 16 flip 24% ± 3.4%).
 
     Draws come from the backend's seeded generator. Returns a dict of plain numbers."""
