@@ -135,10 +135,11 @@ def _saved_config(folder):
     return read_config(saved)
 
 
-def _resumed_config(args, folder, typed):
-    """The saved configuration, with ``--steps`` (only longer) and ``--checkpoint-every``
-    applied; refuses every other typed option that differs from it, naming each."""
-    config = _saved_config(folder)
+def _resumed_config(args, folder, typed, config=None):
+    """The saved configuration (``config``, when already read), with ``--steps`` (only
+    longer) and ``--checkpoint-every`` applied; refuses every other typed option that
+    differs from it, naming each."""
+    config = config if config is not None else _saved_config(folder)
     if config.dataset != args.dataset:
         raise CommandError(f"{folder} holds a {config.dataset} run, not {args.dataset}")
     contradictions = [f"{_option(field)} {value} (the run has {getattr(config, field)})"
@@ -172,13 +173,15 @@ def validate(args):
     select_backend(args.backend)
     if args.resume and args.force:
         raise CommandError("--resume continues a run and --force replaces it: choose one")
+    known = None                       # the run's configuration, once read
     if args.dataset is None:
         if not args.resume:
             raise CommandError(f"--dataset is required: one of {', '.join(DATASETS)}")
         if args.out is None:
             raise CommandError("--resume without --dataset needs --out, the run folder to continue")
         check_writable_folder(args.out, "--out")
-        args.dataset = _saved_config(args.out).dataset
+        known = _saved_config(args.out)
+        args.dataset = known.dataset
     if args.parzen_every < 0 or (args.parzen_every and args.dataset not in MNIST_DATASETS):
         raise CommandError(f"--parzen-every takes a number of steps ≥ 0 on MNIST; got "
                            f"{args.parzen_every} on {args.dataset}")
@@ -205,7 +208,7 @@ def validate(args):
     existing = [name for name in RUN_FILES if (folder / name).exists()]
     state = saved = None
     if args.resume:
-        config, saved = _resumed_config(args, folder, typed)
+        config, saved = _resumed_config(args, folder, typed, known)
         try:
             state = load(folder / "checkpoint.npz")
         except CheckpointError as error:
