@@ -1,4 +1,6 @@
 """One optimizer step equals the published update computed by hand, in float64, to 1e-12."""
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -103,6 +105,18 @@ def _add_scaled(out, a, b, work, scale):
     out += work
 
 
+@contextlib.contextmanager
+def _forgotten_work_buffers():
+    """Every thread's reused work buffers forgotten inside the block, restored after it."""
+    saved = dict(backend._pool["scratch"])
+    backend._pool["scratch"].clear()
+    try:
+        yield
+    finally:
+        backend._pool["scratch"].clear()
+        backend._pool["scratch"].update(saved)
+
+
 @settings(max_examples=60, deadline=None)
 @given(size=st.integers(1, 200), threads=st.integers(1, 7), block=st.integers(1, 9),
        with_b=st.booleans())
@@ -111,16 +125,14 @@ def test_split_elementwise_equals_one_call_bit_for_bit(size, threads, block, wit
     a, b = rng.standard_normal((2, size)).astype(np.float32)
     whole, split = rng.standard_normal((2, size)).astype(np.float32)
     split[...] = whole
-    saved = backend.SPLIT_MIN_SIZE, backend.SPLIT_BLOCK, dict(backend._pool["scratch"])
+    saved = backend.SPLIT_MIN_SIZE, backend.SPLIT_BLOCK
     try:
         backend.SPLIT_MIN_SIZE, backend.SPLIT_BLOCK = 1, block
-        backend._pool["scratch"].clear()
-        backend.split_elementwise(_add_scaled, (split, a, b if with_b else None), (0.3,),
-                                  threads=threads, scratch=1)
+        with _forgotten_work_buffers():
+            backend.split_elementwise(_add_scaled, (split, a, b if with_b else None), (0.3,),
+                                      threads=threads, scratch=1)
     finally:
-        backend.SPLIT_MIN_SIZE, backend.SPLIT_BLOCK = saved[:2]
-        backend._pool["scratch"].clear()
-        backend._pool["scratch"].update(saved[2])
+        backend.SPLIT_MIN_SIZE, backend.SPLIT_BLOCK = saved
     _add_scaled(whole, a, b if with_b else None, np.empty_like(whole), 0.3)
     assert np.array_equal(whole, split)
 
@@ -129,15 +141,10 @@ def test_split_elementwise_without_work_buffers_on_threads_that_never_had_any():
     """``scratch=0`` (the EMA's update) on threads that never ran a kernel with work buffers
     gets an empty list. The GPU machine's 16 pool threads met this first (a KeyError,
     .ci/gpu); here every thread's buffers are forgotten, and the result is checked."""
-    saved = dict(backend._pool["scratch"])
     big = np.zeros(backend.SPLIT_MIN_SIZE * 2, np.float32)
-    try:
-        backend._pool["scratch"].clear()
+    with _forgotten_work_buffers():
         backend.split_elementwise(lambda out, a: np.add(out, a, out=out), (big, np.ones_like(big)),
                                   threads=3)
-    finally:
-        backend._pool["scratch"].clear()
-        backend._pool["scratch"].update(saved)
     assert (big == 1).all()
 
 
