@@ -7,12 +7,15 @@ float32 ulps (CUDA's tanh/log1p and fused multiply-adds round differently from t
 unfused chain: 4e-7 relative is about 3 ulps). Without a GPU these skip, and the CPU test
 below checks that fusion never touches NumPy arrays.
 """
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 
 import tinygan
 from tinygan import backend, fused, nn, optim
-from tinygan.ops.activations import sigmoid_array, softplus_array
+from tinygan.ops.activations import leaky_relu, sigmoid_array, softplus_array
 from tinygan.ops.layers import bce_with_logits, masked_scale, maxout
 
 from conftest import _skip_reason
@@ -52,6 +55,7 @@ def test_fusion_leaves_numpy_arrays_alone(host_rng):
     x = host_rng.standard_normal((3, 4)).astype(np.float32)
     assert fused.sigmoid(x) is None and fused.softplus(x) is None
     assert fused.bce_with_logits(x, 1.0) is None
+    assert fused.maxout(x, 2) is None and fused.leaky_slope(x, 0.2) is None
     assert fused.maxout_backward(x[:, :2], x[:, :2], x, 2) is None
     assert not fused.sgd_momentum_(x, {}, x, 0.5, 0.1)
 
@@ -78,11 +82,39 @@ def test_bce_forward_and_gradient(cupy, host_rng, targets):
     np.testing.assert_allclose(on, off, rtol=RTOL, atol=ATOL)
 
 
+def test_leaky_relu_kernel_is_exact(cupy, host_rng):
+    x = logits(host_rng, cupy)
+    x[0, 4:8] = cupy.asarray([np.nan, np.inf, -np.inf, -0.0], dtype=cupy.float32)
+    on, off = both(lambda: leaky_relu(x, 0.2).data)
+    np.testing.assert_array_equal(on, off)
+
+    def grad():
+        leaf = tinygan.Tensor(x, requires_grad=True)
+        leaky_relu(leaf, 0.2).sum().backward()
+        return leaf.grad.data
+    on, off = both(grad)
+    np.testing.assert_array_equal(on, off)
+    assert on[0, 4] == 0 and on[0, 5] == 1 and on[0, 6] == np.float32(0.2)
+
+
 def test_dropout_mask_kernel_is_exact(cupy, host_rng):
     x = logits(host_rng, cupy)
     keep = cupy.asarray(host_rng.random(x.shape) < 0.5)
     on, off = both(lambda: masked_scale(x, keep=keep, scale=2.0).data)
     np.testing.assert_array_equal(on, off)
+
+
+@pytest.mark.parametrize("pieces", [1, 2, 5])
+def test_maxout_kernel_is_exact(cupy, host_rng, pieces):
+    # a max selects: the kernel must return the same bits, NaN where any piece is NaN (as
+    # ``maximum``), and work on a non-contiguous input (a column slice)
+    wide = host_rng.standard_normal((40, 9 * pieces + 3)).astype(np.float32)
+    wide[3, [0, 9 * (pieces - 1)]] = np.nan
+    wide[5, 2] = np.inf
+    x = cupy.asarray(wide)[:, :9 * pieces]
+    on, off = both(lambda: maxout(x, pieces=pieces).data)
+    np.testing.assert_array_equal(on, off)
+    assert np.isnan(on[3, 0]) and on[5, 2] == np.inf
 
 
 @pytest.mark.parametrize("pieces", [2, 5])
@@ -122,8 +154,42 @@ def test_every_kernel_compiles_and_runs(cupy, host_rng):
     keep = x > 0
     state = {}
     sigmoid_array(x), softplus_array(x), bce_with_logits(x, targets=1.0)
-    fused.bce_grad(x, x, 0.0), fused.masked_scale(x, keep, 2.0)
-    fused.maxout_backward(x[:, :3], x[:, :3], x, 2)
+    fused.bce_grad(x, x, 0.0), fused.masked_scale(x, keep, 2.0), fused.leaky_slope(x, 0.2)
+    fused.maxout(x, 2), fused.maxout_backward(x[:, :3], x[:, :3], x, 2)
     fused.sgd_momentum_(x.copy(), state, x, 0.5, 0.1)
     fused.adam_(x.copy(), x * 0, x * 0, x, 0.5, 0.9, 1, 1e-3, 1e-8)
     assert fused.broken() == {}
+
+
+_CTYPES = {"T": "float", "bool": "bool", "int32": "int"}
+
+
+def _cuda_source(name, in_params, out_params, operation):
+    """Kernel ``name`` as a CUDA function close to what ``cupy.ElementwiseKernel`` makes of
+    it: element i of each plain parameter bound to a reference, raw parameters as pointers
+    indexed flat (CuPy's raw indexing of a contiguous array), T = float."""
+    arguments, bindings = [], []
+    for declaration in (in_params + ", " + out_params).split(","):
+        *qualifiers, kind, variable = declaration.split()
+        ctype = _CTYPES[kind]
+        if qualifiers == ["raw"]:
+            arguments.append(f"const {ctype}* {variable}")
+        else:
+            arguments.append(f"{ctype}* {variable}_array")
+            bindings.append(f"{ctype}& {variable} = {variable}_array[i];")
+    return (f'extern "C" __global__ void tinygan_{name}({", ".join(arguments)}, long n) {{\n'
+            "    typedef float T;\n"
+            "    const long i = blockIdx.x * (long)blockDim.x + threadIdx.x;\n"
+            "    if (i >= n) return;\n    " + "\n    ".join(bindings) + "\n"
+            f"    {operation};\n}}\n")
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc (the CUDA compiler)")
+def test_every_kernel_source_compiles_without_a_gpu(tmp_path):
+    # the kernels are written where no GPU is: nvcc catches a typo in their CUDA source
+    # before a GPU session spends device time on it (CuPy compiles them with NVRTC there)
+    source = tmp_path / "fused.cu"
+    source.write_text("".join(_cuda_source(name, *parts) for name, parts in fused._SOURCES.items()))
+    compiled = subprocess.run(["nvcc", "-c", "-arch=sm_90", "-o", str(tmp_path / "fused.o"),
+                               str(source)], capture_output=True, text=True, timeout=300)
+    assert compiled.returncode == 0, compiled.stderr

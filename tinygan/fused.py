@@ -19,7 +19,7 @@ import os
 import warnings
 
 __all__ = ["enabled", "set_enabled", "broken", "sigmoid", "softplus", "bce_with_logits", "bce_grad",
-           "masked_scale", "maxout_backward", "sgd_momentum_", "adam_"]
+           "leaky_slope", "masked_scale", "maxout", "maxout_backward", "sgd_momentum_", "adam_"]
 
 _OFF = ("0", "false", "off", "no")
 _state = {"enabled": os.environ.get("TINYGAN_FUSED", "1").strip().lower() not in _OFF}
@@ -54,7 +54,21 @@ _SOURCES = {
     "softplus": ("T x", "T y", "y = fmax(x, (T)0) + log1p(exp(-fabs(x)))"),
     "bce": ("T l, T t", "T y", "y = fmax(l, (T)0) + log1p(exp(-fabs(l))) - t * l"),
     "bce_grad": ("T g, T l, T t", "T y", "y = g * ((T)0.5 * ((T)1 + tanh(l * (T)0.5)) - t)"),
+    "leaky_slope": ("T x, T s", "T y", "y = x > (T)0 ? (T)1 : (x <= (T)0 ? s : (T)0)"),
     "masked_scale": ("T x, bool keep, T scale", "T y", "y = keep ? x * scale : (T)0"),
+    # y has shape (n, units), x (n, pieces·units) piece-major; NaN wins, as in maximum().
+    "maxout": (
+        "raw T x, int32 pieces, int32 units", "T y",
+        """
+        const int width = pieces * units;
+        const int row = i / units, unit = i % units;
+        T best = x[row * width + unit];
+        for (int p = 1; p < pieces; ++p) {
+            const T v = x[row * width + p * units + unit];
+            if (v > best || v != v) best = v;
+        }
+        y = best;
+        """),
     # out has shape (n, pieces·units); x is maxout's input, y its output, g y's gradient.
     "maxout_backward": (
         "raw T x, raw T y, raw T g, int32 pieces, int32 units", "T out",
@@ -140,11 +154,29 @@ def bce_grad(g, logits, targets):
     return _launch(cupy, "bce_grad", g, logits, t)
 
 
+def leaky_slope(x, negative_slope):
+    """LeakyReLU's slope: 1 where x > 0, s where x ≤ 0, 0 where x is NaN (as the unfused
+    formulation, five launches)."""
+    cupy = _cupy(x)
+    return None if cupy is None else _launch(cupy, "leaky_slope", x, _scalar(x, negative_slope))
+
+
 def masked_scale(x, keep, scale):
     cupy = _cupy(x, keep)
     if cupy is None or keep.dtype != bool:
         return None
     return _launch(cupy, "masked_scale", x, keep, _scalar(x, scale))
+
+
+def maxout(x, pieces):
+    """y[:, j] = max_p x[:, p·U + j] in one launch (the unfused op: a copy and
+    ``pieces`` − 1 maxima)."""
+    cupy = _cupy(x)
+    if cupy is None:
+        return None
+    x = cupy.ascontiguousarray(x)
+    out = cupy.empty((x.shape[0], x.shape[1] // pieces), dtype=x.dtype)
+    return _launch(cupy, "maxout", x, pieces, out.shape[1], out)
 
 
 def maxout_backward(g, y, x, pieces):
