@@ -436,3 +436,63 @@ def test_feature_matching_is_the_generators_loss():
     expected = ((features(real).mean(axis=0) - features(fake).mean(axis=0)) ** 2).sum()
     loss = float(trainer.generator_step().numpy())
     np.testing.assert_allclose(loss, expected, rtol=1e-4)       # float32 sums of 64 rows
+
+
+MIXTURE = dict(TINY, noise="mixture", noise_components=4, noise_sigma=0.1, noise_dim=8,
+               noise_range=2.0)
+
+
+def test_mixture_prior_draws_each_component_equally_around_its_fixed_mean(on_backend):
+    """z = μₖ + σε, k uniform over K fixed means μₖ ~ U(−r, r)^d (GM-GAN). With σ = 0.1
+    in d = 8 the components sit ≈ 20σ apart, so each z's nearest mean is its own."""
+    G = gan.build("ring", **MIXTURE).trainer.generator
+    means = tg.backend.to_numpy(G.noise_means)
+    assert means.shape == (4, 8) and means.dtype == np.float32
+    assert np.abs(means).max() <= 2.0 and np.abs(means).max() > 1.5          # U(−2, 2)
+    tg.manual_seed(3)
+    z = tg.backend.to_numpy(G.sample_noise(40_000).data)
+    assert z.dtype == np.float32
+    own = ((z[:, None] - means[None]) ** 2).sum(axis=2).argmin(axis=1)
+    # 40,000 uniform draws over 4 components: each count has s.d. √(40,000·¼·¾) ≈ 87
+    assert np.abs(np.bincount(own, minlength=4) - 10_000).max() < 450        # 5.2 s.d.
+    # 320,000 residuals of s.d. σ = 0.1: the estimate's s.e. is σ/√(2·320,000) ≈ 1.3e-4
+    assert (z - means[own]).std() == pytest.approx(0.1, abs=1e-3)
+    assert abs((z - means[own]).mean()) < 1e-3                               # s.e. 1.8e-4
+
+
+def test_mixture_means_come_from_the_seed_alone_and_leave_the_weights_alone(on_backend):
+    first, again = (gan.build("ring", **MIXTURE).trainer for _ in range(2))
+    other = gan.build("ring", **dict(MIXTURE, seed=1)).trainer
+    gaussian = gan.build("ring", **dict(MIXTURE, noise="gaussian")).trainer
+    means = [tg.backend.to_numpy(t.generator.noise_means) for t in (first, again, other)]
+    assert np.array_equal(means[0], means[1]) and not np.array_equal(means[0], means[2])
+    with tg.backend.using("numpy"):     # drawn on the host: the same prior on every backend
+        host = gan.build("ring", **MIXTURE).trainer.generator.noise_means
+    assert np.array_equal(means[0], host)
+    for a, b in zip(_parameters(first), _parameters(gaussian)):   # their own random stream
+        assert np.array_equal(a, b)
+
+
+def test_mixture_prior_survives_training_the_average_and_a_checkpoint(tmp_path):
+    trainer = gan.build("ring", **dict(MIXTURE, steps=6, ema=0.9),
+                        checkpoint_path=tmp_path / "run.npz").trainer
+    means = trainer.generator.noise_means.copy()
+    trainer.fit()
+    assert np.array_equal(trainer.generator.noise_means, means)
+    assert np.array_equal(trainer.sampling_generator().noise_means, means)   # not averaged
+    trainer.save_checkpoint()
+    restored = gan.build("ring", **dict(MIXTURE, steps=6, ema=0.9)).trainer
+    restored.load_checkpoint(tmp_path / "run.npz")
+    assert np.array_equal(restored.sample(50, seed=4), trainer.sample(50, seed=4))
+
+
+def test_a_mixture_generator_needs_its_prior_and_valid_settings():
+    G = gan.mlp_generator(4, 2, noise="mixture")
+    with pytest.raises(ValueError, match="use_mixture_prior"):
+        G.sample_noise(3)
+    with pytest.raises(ValueError, match="σ > 0"):
+        G.use_mixture_prior(3, 0.0, seed=0)
+    for field, value in (("noise_sigma", 0.0), ("noise_sigma", float("nan")),
+                         ("noise_components", 0)):
+        with pytest.raises(gan.ConfigError, match=field):
+            gan.build("ring", **dict(MIXTURE, **{field: value}))

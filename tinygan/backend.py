@@ -216,7 +216,7 @@ def seed_for(*keys):
 # one seed (``stream_seed(seed, "init")``), so that changing how often one purpose draws
 # (e.g. more D steps) leaves every other purpose's numbers unchanged.
 # Dropout masks are drawn inside the D and G steps, so they come from those steps' streams.
-STREAMS = ("init", "data", "discriminator", "generator", "sampling", "evaluation")
+STREAMS = ("init", "data", "discriminator", "generator", "sampling", "evaluation", "prior")
 
 
 def stream_seed(seed, stream, *keys):

@@ -34,6 +34,7 @@ STAGING = "new-run"        # --force writes the new run's first files in .new-ru
 OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_g", "lr_d", "ema",
              "pack", "checkpoint_every", "model", "penalty", "penalty_weight", "weight_clip",
              "optimizer", "beta1", "beta2", "update", "d_loss_scale", "noise_range",
+             "noise_components", "noise_sigma",
              "marginal_clip", "feature_matching", "minibatch_kernels", "minibatch_kernel_dim",
              "d_batch_norm", "noise", "noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth")
 
@@ -47,7 +48,11 @@ def add_parser(verbs):
                              "its own preset: mlp, full MNIST's default; mnist_2014, the paper's "
                              "maxout pair; dcgan, the DCGAN of Radford et al.; cgan, the "
                              "conditional GAN of Mirza & Osindero)")
-    parser.add_argument("--noise", choices=NOISE, help="p_z: uniform on [−r, r] or gaussian N(0, I)")
+    parser.add_argument("--noise", choices=NOISE,
+                        help="p_z: uniform on [−r, r], gaussian N(0, I), or mixture: K "
+                             "Gaussians N(μₖ, σ²I), μₖ ~ U(−r, r) fixed by the seed (GM-GAN)")
+    parser.add_argument("--noise-components", type=int, help="--noise mixture: K (default 10)")
+    parser.add_argument("--noise-sigma", type=float, help="--noise mixture: σ (default 0.7)")
     parser.add_argument("--noise-dim", type=int, help="dimensions of z")
     parser.add_argument("--g-hidden", type=int,
                         help="MLPs: G's hidden units per layer; the DCGAN: G's channels at 14×14")
@@ -88,7 +93,8 @@ def add_parser(verbs):
     parser.add_argument("--d-loss-scale", type=float,
                         help="D's loss × this (the 2014 code: 0.5, D's objective the mean of its "
                              "two costs)")
-    parser.add_argument("--noise-range", type=float, help="uniform z on [−r, r] (2014 code: √3)")
+    parser.add_argument("--noise-range", type=float,
+                        help="uniform z on [−r, r] (2014 code: √3); a mixture's means on [−r, r]")
     parser.add_argument("--marginal-clip", type=float,
                         help="MNIST G's output bias from pixel means clipped to [c, 1 − c] "
                              "(pylearn2: 1e-7)")

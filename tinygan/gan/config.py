@@ -54,7 +54,9 @@ class GANConfig:
     # models
     noise: str = "gaussian"
     noise_range: float = 1.0           # uniform noise on [−r, r]^d; the 2014 code draws
-    #   U(−√3, √3) (Generator.get_noise: unit variance), r = √3
+    #   U(−√3, √3) (Generator.get_noise: unit variance), r = √3; a mixture's means on [−r, r]^d
+    noise_components: int = 10         # noise="mixture": K Gaussians (GM-GAN), of std
+    noise_sigma: float = 0.7           #   noise_sigma each (K = 10, σ = 0.7: README)
     marginal_clip: float = 1e-3        # MNIST G's output bias log(p/(1−p)), p clipped to
     #   [c, 1 − c]; pylearn2's init_sigmoid_bias_from_marginals (mnist.yaml's init_bias): 1e-7
     noise_dim: int = 16
@@ -163,6 +165,8 @@ class GANConfig:
              f"d_loss_scale must be a finite number > 0, got {self.d_loss_scale}")
         need(math.isfinite(self.noise_range) and self.noise_range > 0,
              f"noise_range must be a finite number > 0, got {self.noise_range}")
+        need(math.isfinite(self.noise_sigma) and self.noise_sigma > 0,
+             f"noise_sigma must be a finite number > 0, got {self.noise_sigma}")
         need(0 < self.marginal_clip < 0.5,
              f"marginal_clip must be in (0, 0.5), got {self.marginal_clip}")
         need(self.noise in NOISE, f"noise must be one of {', '.join(NOISE)}, got {self.noise!r}")
@@ -171,7 +175,7 @@ class GANConfig:
              f"the {self.model} model is for MNIST (--dataset mnist or mnist-5k)")
         need(self.model not in ("dcgan", "cgan") or self.pack == 1,
              f"the {self.model} model takes no --pack")
-        for name in ("noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth", "log_every",
+        for name in ("noise_dim", "noise_components", "g_hidden", "g_depth", "d_hidden", "d_depth", "log_every",
                      "checkpoint_every", "eval_samples"):
             need(getattr(self, name) >= 1, f"{name} must be ≥ 1, got {getattr(self, name)}")
         need(self.momentum_steps >= 0, f"momentum_steps must be ≥ 0, got {self.momentum_steps}")

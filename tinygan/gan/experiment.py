@@ -30,6 +30,9 @@ def build(config="ring", callbacks=(), checkpoint_path=None, data_dir=None, **ov
     data = data_kind(config.dataset, data_dir)
     backend.manual_seed(backend.stream_seed(config.seed, "init"))
     generator, discriminator = data.models(config)
+    if config.noise == "mixture":
+        generator.use_mixture_prior(config.noise_components, config.noise_sigma,
+                                    backend.stream_seed(config.seed, "prior"), config.noise_range)
     sampler = data.sampler(config)
     trainer = Trainer(generator, discriminator, sampler, config, callbacks, checkpoint_path,
                       batches_per_epoch=getattr(sampler, "batches_per_epoch", None))

@@ -6,18 +6,21 @@ numerically stable).
 """
 
 from tinygan import backend, nn
+from tinygan.backend import host
 from tinygan.tensor import Tensor
 
 __all__ = ["Generator", "Discriminator", "mlp_generator", "mlp_discriminator",
            "paper_mnist_generator", "paper_mnist_discriminator", "output_bias_from_means", "NOISE"]
 
-NOISE = ("uniform", "gaussian")
+NOISE = ("uniform", "gaussian", "mixture")
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
 
 
 class Generator(nn.Module):
     """G: z → x. ``noise`` is "uniform" (U(−r, r)^d with r = ``noise_range``: 1 is the
-    common reading of the 2014 paper, √3 its released code's) or "gaussian" (N(0, I))."""
+    common reading of the 2014 paper, √3 its released code's), "gaussian" (N(0, I)) or
+    "mixture" (a Gaussian mixture, GM-GAN: see ``use_mixture_prior``, which must be called
+    before such a G samples)."""
 
     def __init__(self, net, noise_dim, noise="gaussian", noise_range=1.0):
         super().__init__()
@@ -25,6 +28,22 @@ class Generator(nn.Module):
             raise ValueError(f"noise must be one of {NOISE}, got {noise!r}")
         self.net, self.noise_dim, self.noise = net, noise_dim, noise
         self.noise_range = float(noise_range)
+        self.noise_sigma = None
+
+    def use_mixture_prior(self, components, sigma, seed, spread=1.0):
+        """p_z = (1/K) Σₖ N(μₖ, σ²I) with K = ``components`` fixed means μₖ ~ U(−r, r)^d
+        (r = ``spread``; the run's ``noise_range``), drawn on the host from ``seed``: the same prior on every
+        backend, rebuilt from the run's seed rather than saved (and never averaged by the
+        EMA). GM-GAN (Ben-Yosef & Weinshall 2018): G maps each component where it likes, so
+        the prior's gaps can become the gaps between digits. From N(0, I), which is
+        connected, a continuous G must put some samples between the modes it covers."""
+        if components < 1 or not sigma > 0:
+            raise ValueError(f"a mixture prior needs ≥ 1 component and σ > 0, got "
+                             f"{components} and {sigma}")
+        means = host.random.default_rng(seed).uniform(-1, 1, (components, self.noise_dim))
+        self.noise_means = backend.asarray((means * spread).astype("float32"))
+        self.noise, self.noise_sigma = "mixture", float(sigma)
+        return self
 
     def sample_noise(self, m, dtype="float32"):
         """m noise vectors z ~ p_z from the backend's seeded generator."""
@@ -32,6 +51,15 @@ class Generator(nn.Module):
         if self.noise == "uniform":
             z = generator.random((m, self.noise_dim), dtype=dtype) * 2 - 1
             return Tensor(z * self.noise_range if self.noise_range != 1 else z)
+        if self.noise == "mixture":
+            if self.noise_sigma is None:
+                raise ValueError("a generator with noise='mixture' needs use_mixture_prior("
+                                 "components, sigma) before it samples")
+            component = generator.integers(0, len(self.noise_means), size=m)
+            z = generator.standard_normal((m, self.noise_dim), dtype=dtype)
+            z *= self.noise_sigma
+            z += self.noise_means[component].astype(dtype, copy=False)
+            return Tensor(z)
         return Tensor(generator.standard_normal((m, self.noise_dim), dtype=dtype))
 
     def forward(self, z):
@@ -43,6 +71,8 @@ class Generator(nn.Module):
 
     def extra_repr(self):
         extra = f", noise_range={self.noise_range:g}" if self.noise_range != 1 else ""
+        if self.noise_sigma is not None:
+            extra += f", components={len(self.noise_means)}, sigma={self.noise_sigma:g}"
         return f"noise_dim={self.noise_dim}, noise={self.noise!r}{extra}"
 
 
