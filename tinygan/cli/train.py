@@ -51,8 +51,10 @@ def add_parser(verbs):
     parser.add_argument("--noise", choices=NOISE,
                         help="p_z: uniform on [−r, r], gaussian N(0, I), or mixture: K "
                              "Gaussians N(μₖ, σ²I), μₖ ~ U(−r, r) fixed by the seed (GM-GAN)")
-    parser.add_argument("--noise-components", type=int, help="--noise mixture: K (default 10)")
-    parser.add_argument("--noise-sigma", type=float, help="--noise mixture: σ (default 0.7)")
+    parser.add_argument("--noise-components", type=int,
+                        help=f"--noise mixture: K (default {GANConfig.noise_components})")
+    parser.add_argument("--noise-sigma", type=float,
+                        help=f"--noise mixture: σ (default {GANConfig.noise_sigma})")
     parser.add_argument("--noise-dim", type=int, help="dimensions of z")
     parser.add_argument("--g-hidden", type=int,
                         help="MLPs: G's hidden units per layer; the DCGAN: G's channels at 14×14")

@@ -175,8 +175,8 @@ class GANConfig:
              f"the {self.model} model is for MNIST (--dataset mnist or mnist-5k)")
         need(self.model not in ("dcgan", "cgan") or self.pack == 1,
              f"the {self.model} model takes no --pack")
-        for name in ("noise_dim", "noise_components", "g_hidden", "g_depth", "d_hidden", "d_depth", "log_every",
-                     "checkpoint_every", "eval_samples"):
+        for name in ("noise_dim", "noise_components", "g_hidden", "g_depth", "d_hidden",
+                     "d_depth", "log_every", "checkpoint_every", "eval_samples"):
             need(getattr(self, name) >= 1, f"{name} must be ≥ 1, got {getattr(self, name)}")
         need(self.momentum_steps >= 0, f"momentum_steps must be ≥ 0, got {self.momentum_steps}")
         need(self.optimizer in OPTIMIZERS,

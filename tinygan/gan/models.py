@@ -32,14 +32,12 @@ class Generator(nn.Module):
 
     def use_mixture_prior(self, components, sigma, seed, spread=1.0):
         """p_z = (1/K) Σₖ N(μₖ, σ²I) with K = ``components`` fixed means μₖ ~ U(−r, r)^d
-        (r = ``spread``; the run's ``noise_range``), drawn on the host from ``seed``: the same prior on every
-        backend, rebuilt from the run's seed rather than saved (and never averaged by the
-        EMA). GM-GAN (Ben-Yosef & Weinshall 2018): G maps each component where it likes, so
-        the prior's gaps can become the gaps between digits. From N(0, I), which is
-        connected, a continuous G must put some samples between the modes it covers."""
-        if components < 1 or not sigma > 0:
-            raise ValueError(f"a mixture prior needs ≥ 1 component and σ > 0, got "
-                             f"{components} and {sigma}")
+        (r = ``spread``, the run's ``noise_range``), drawn on the host from ``seed``: the
+        same prior on every backend, rebuilt from the run's seed rather than saved (and
+        never averaged by the EMA). The run's configuration checks K and σ. GM-GAN
+        (Ben-Yosef & Weinshall 2018): G maps each component where it likes, so the prior's
+        gaps can become the gaps between digits. From N(0, I), which is connected, a
+        continuous G must put some samples between the modes it covers."""
         means = host.random.default_rng(seed).uniform(-1, 1, (components, self.noise_dim))
         self.noise_means = backend.asarray((means * spread).astype("float32"))
         self.noise, self.noise_sigma = "mixture", float(sigma)
