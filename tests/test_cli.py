@@ -83,6 +83,27 @@ def test_sample_and_evaluate_from_a_checkpoint(tmp_path):
     assert "modes_captured" in json.loads((out / "evaluation.json").read_text())
 
 
+def test_noise_scale_draws_the_api_samples_and_keeps_each_evaluation(tmp_path):
+    out = tmp_path / "run"
+    assert tinygan("train", "--dataset", "ring", "--steps", "10", "--batch-size", "64",
+                   "--out", out, "--quiet").returncode == 0
+    sampled = tinygan("sample", "--checkpoint", out / "checkpoint.npz", "--n", "200",
+                      "--noise-scale", "0.5", "--out", tmp_path / "narrow.npy")
+    assert sampled.returncode == 0 and "(noise scale 0.5)" in sampled.stdout, sampled.stderr
+    trainer = tg.gan.build("ring", steps=10, batch_size=64).trainer
+    trainer.load_checkpoint(out / "checkpoint.npz")
+    np.testing.assert_array_equal(np.load(tmp_path / "narrow.npy"),
+                                  trainer.sample(200, noise_scale=0.5))
+    plain = tinygan("evaluate", "--checkpoint", out / "checkpoint.npz")
+    wide = tinygan("evaluate", "--checkpoint", out / "checkpoint.npz", "--noise-scale", "1.25")
+    assert plain.returncode == wide.returncode == 0, wide.stderr
+    assert "step 10 (noise scale 1.25):" in wide.stdout
+    first = json.loads((out / "evaluation.json").read_text())
+    second = json.loads((out / "evaluation-noise-scale-1.25.json").read_text())   # its own file
+    assert (first["noise_scale"], second["noise_scale"]) == (1.0, 1.25)
+    assert first["modes_captured"] >= 0 and first != second
+
+
 @pytest.mark.parametrize("args, message", [
     (["train", "--dataset", "ring", "--steps", "-5"], "steps must be ≥ 0"),
     (["train", "--dataset", "ring", "--k", "0", "--steps", "1"], "k (discriminator steps"),
@@ -94,6 +115,9 @@ def test_sample_and_evaluate_from_a_checkpoint(tmp_path):
     (["sample", "--checkpoint", "model_only.npz", "--out", "x.npy"], "not of a GAN run"),
     (["sample", "--checkpoint", "other_model.npz", "--out", "x.npy"], "does not fit the model"),
     (["sample", "--checkpoint", "x.npz", "--out", "x.txt"], "must end in .npy or .png"),
+    (["sample", "--checkpoint", "x.npz", "--out", "x.npy", "--noise-scale", "0"],
+     "--noise-scale: the noise scale must be a finite number > 0, got 0.0"),
+    (["evaluate", "--checkpoint", "x.npz", "--noise-scale", "nan"], "finite number > 0, got nan"),
     (["train", "--dataset", "mnist", "--data-dir", "no-such-folder", "--steps", "1"],
      "does not exist"),
     (["train", "--dataset", "ring", "--minibatch-kernels", "-1", "--steps", "1"],

@@ -174,13 +174,14 @@ def attribute_arithmetic(generator, measure, classify, n=2000, fraction=0.25, sc
     return result
 
 
-def interpolations(generator, rows, steps=10, spherical=True, condition=None):
+def interpolations(generator, rows, steps=10, spherical=True, condition=None, noise_scale=1.0):
     """G along ``rows`` paths between random endpoint pairs drawn from G's prior (from the
     backend's seeded generator): ``rows·steps`` images, row by row, G in evaluation mode
     (each image depends on its own z alone). ``condition`` (rows, c): a conditional G's
     second input, one row per path, held fixed along it (a cGAN's one-hot label: z then
-    walks through the styles of one digit)."""
-    z0, z1 = generator.sample_noise(rows), generator.sample_noise(rows)
+    walks through the styles of one digit). ``noise_scale``: the endpoints' spread
+    (``Generator.sample_noise``)."""
+    z0, z1 = (generator.sample_noise(rows, scale=noise_scale) for _ in range(2))
     path = (slerp if spherical else lerp)(z0, z1, steps)
     inputs = [path.reshape(rows * steps, -1)]
     if condition is not None:
@@ -193,10 +194,11 @@ def interpolations(generator, rows, steps=10, spherical=True, condition=None):
         return generator(*inputs)
 
 
-def interpolation_figure(generator, rows, steps=10, spherical=True, path=None, condition=None):
+def interpolation_figure(generator, rows, steps=10, spherical=True, path=None, condition=None,
+                         noise_scale=1.0):
     """A grid figure of ``interpolations``: one path per row (images in [0, 1])."""
     from tinygan.plots import image_grid_figure
-    images = interpolations(generator, rows, steps, spherical, condition)
+    images = interpolations(generator, rows, steps, spherical, condition, noise_scale)
     what = "slerp" if spherical else "lerp"
     return image_grid_figure(images.numpy(), path, rows=rows, columns=steps,
                              title=f"{rows} {what} paths in z, {steps} steps")

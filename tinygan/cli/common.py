@@ -24,6 +24,25 @@ def add_backend_option(parser):
                         help="array module (default: $TINYGAN_BACKEND or numpy)")
 
 
+def add_noise_scale_option(parser):
+    parser.add_argument("--noise-scale", type=float, default=1.0, metavar="S",
+                        help="draw z = c + S·(z₀ − c) about the prior's centre c: N(0, S²I), "
+                             "U(−S·r, S·r), or the mixture's components at S·σ; below 1 "
+                             "fewer odd samples and less variety, above 1 the reverse "
+                             "(default 1: the prior G was trained on)")
+
+
+def check_noise_scale(scale):
+    from tinygan.gan.models import noise_scale_problem
+    if noise_scale_problem(scale):
+        raise CommandError(f"--noise-scale: {noise_scale_problem(scale)}")
+
+
+def noise_scale_note(scale):
+    """What the printed summary says about --noise-scale: nothing at the trained prior."""
+    return "" if scale == 1 else f" (noise scale {scale:g})"
+
+
 def select_backend(name):
     try:
         if name is None:

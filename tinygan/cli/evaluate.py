@@ -3,7 +3,9 @@ was trained on (recorded in the checkpoint)."""
 import json
 from pathlib import Path
 
-from tinygan.cli.common import CommandError, add_backend_option, check_output_file, select_backend
+from tinygan.cli.common import (CommandError, add_backend_option, add_noise_scale_option,
+                                check_noise_scale, check_output_file, noise_scale_note,
+                                select_backend)
 from tinygan.cli.runs import (environment, experiment_from_checkpoint, other_data,
                               write_json)
 from tinygan.gan.evaluation import evaluate
@@ -15,7 +17,8 @@ def add_parser(verbs):
     parser = verbs.add_parser("evaluate", help="print and write the metrics of a checkpoint")
     parser.add_argument("--checkpoint", required=True, type=Path)
     parser.add_argument("--out", type=Path, help="metrics file (default: beside the checkpoint, "
-                                                 "evaluation.json); never another kind of file")
+                                                 "evaluation.json, or evaluation-noise-scale-S.json "
+                                                 "with --noise-scale S); never another kind of file")
     parser.add_argument("--data-dir", help="MNIST folder (default: the one the run was trained on)")
     parser.add_argument("--force", action="store_true",
                         help="evaluate on other data than the run was trained on")
@@ -23,6 +26,7 @@ def add_parser(verbs):
                         help="MNIST: the paper's Parzen protocol (σ from 1,000 validation images, "
                              "test mean ± standard error, ceiling) is always run; this flag is "
                              "kept so that older commands still work")
+    add_noise_scale_option(parser)
     add_backend_option(parser)
     parser.set_defaults(run=run)
 
@@ -35,10 +39,16 @@ def written_by_us(path):
         return False
 
 
+def default_name(noise_scale):
+    """evaluation.json, or one of its own per noise scale (so that none replaces another)."""
+    return "evaluation.json" if noise_scale == 1 else f"evaluation-noise-scale-{noise_scale:g}.json"
+
+
 def validate(args):
     """Check every argument and file; returns (experiment, out, note about the data)."""
     select_backend(args.backend)
-    out = args.out or args.checkpoint.parent / "evaluation.json"
+    check_noise_scale(args.noise_scale)
+    out = args.out or args.checkpoint.parent / default_name(args.noise_scale)
     check_output_file(out, "--out")
     if out.exists() and not written_by_us(out):
         raise CommandError(f"{out} exists and was not written by `tinygan evaluate`; it is "
@@ -54,14 +64,15 @@ def run(args):
     experiment, out, mismatch, recorded = validate(args)
     if mismatch:
         print(f"warning: {mismatch} (evaluating anyway: --force)")
-    samples = experiment.trainer.sample(experiment.config.eval_samples)
-    metrics = evaluate(experiment, samples)   # MNIST: judged by the cached tinygan classifier
-    metrics.update(kind=KIND, step=experiment.trainer.step, config=experiment.config.to_dict(),
+    metrics = evaluate(experiment, noise_scale=args.noise_scale)   # MNIST: the cached judge
+    metrics.update(kind=KIND, step=experiment.trainer.step, noise_scale=args.noise_scale,
+                   config=experiment.config.to_dict(),
                    environment=environment(), checkpoint=str(args.checkpoint),
                    data_source=experiment.data_source)
     if mismatch:
         metrics["data_source_trained_on"] = recorded
     write_json(out, metrics)
-    print(f"step {experiment.trainer.step}: {experiment.data.summary(metrics)}")
+    print(f"step {experiment.trainer.step}{noise_scale_note(args.noise_scale)}: "
+          f"{experiment.data.summary(metrics)}")
     print(f"wrote {out}")
     return 0

@@ -4,8 +4,9 @@ from pathlib import Path
 import numpy
 
 from tinygan.checkpoint import atomic_write
-from tinygan.cli.common import (CommandError, add_backend_option, check_memory, check_output_file,
-                                select_backend)
+from tinygan.cli.common import (CommandError, add_backend_option, add_noise_scale_option,
+                                check_memory, check_noise_scale, check_output_file,
+                                noise_scale_note, select_backend)
 from tinygan.cli.runs import experiment_from_checkpoint
 from tinygan.gan.conditional import one_hot
 from tinygan.gan.config import seed_problem
@@ -28,6 +29,7 @@ def add_parser(verbs):
     parser.add_argument("--label", type=int, metavar="DIGIT",
                         help="a conditional GAN (--model cgan): draw only this digit (0-9)")
     parser.add_argument("--data-dir", help="MNIST folder, as for train")
+    add_noise_scale_option(parser)
     add_backend_option(parser)
     parser.set_defaults(run=run)
 
@@ -39,6 +41,7 @@ def validate(args):
         raise CommandError(f"--n must be ≥ 1, got {args.n}")
     if args.seed is not None and seed_problem(args.seed):
         raise CommandError(f"--seed: {seed_problem(args.seed)}")
+    check_noise_scale(args.noise_scale)
     if args.out.suffix not in (".npy", ".png"):
         raise CommandError(f"--out must end in .npy or .png, got {args.out}")
     if args.slerp and args.interpolate is None:
@@ -76,7 +79,7 @@ def run(args):
         try:
             latent.interpolation_figure(experiment.trainer.sampling_generator(),
                                         rows=args.interpolate, spherical=args.slerp,
-                                        path=args.out,
+                                        path=args.out, noise_scale=args.noise_scale,
                                         condition=None if digits is None else one_hot(digits))
         except ImportError as error:
             raise CommandError(str(error)) from None
@@ -85,7 +88,8 @@ def run(args):
               f"{experiment.trainer.step}{held} to {args.out}")
         return 0
     condition = {} if args.label is None else {"label": args.label}
-    samples = experiment.trainer.sample(args.n, seed=args.seed, **condition)
+    samples = experiment.trainer.sample(args.n, seed=args.seed, noise_scale=args.noise_scale,
+                                        **condition)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".npy":
         atomic_write(args.out, lambda stream: numpy.save(stream, samples))
@@ -94,5 +98,6 @@ def run(args):
             experiment.data.samples_figure(samples, args.out)
         except ImportError as error:
             raise CommandError(str(error)) from None
-    print(f"wrote {args.n} samples of step {experiment.trainer.step} to {args.out}")
+    print(f"wrote {args.n} samples of step {experiment.trainer.step}"
+          f"{noise_scale_note(args.noise_scale)} to {args.out}")
     return 0

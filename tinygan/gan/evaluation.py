@@ -7,13 +7,14 @@ import time
 __all__ = ["evaluate", "ParzenCurve"]
 
 
-def evaluate(experiment, samples=None):
+def evaluate(experiment, samples=None, noise_scale=1.0):
     """A dict of metrics for ``experiment`` (from ``gan.build``); ``samples`` default to
-    ``config.eval_samples`` fresh samples of the (EMA) generator. Seeded by the run's seed."""
+    ``config.eval_samples`` fresh samples of the (EMA) generator, drawn with ``noise_scale``
+    (``Generator.sample_noise``). Seeded by the run's seed."""
     config, trainer = experiment.config, experiment.trainer
     started = time.perf_counter()
     if samples is None:
-        samples = trainer.sample(config.eval_samples)
+        samples = trainer.sample(config.eval_samples, noise_scale=noise_scale)
     result = experiment.data.evaluate(samples, config.seed)
     result["evaluation_seconds"] = time.perf_counter() - started
     return result

@@ -5,14 +5,25 @@ one logit l per sample, D(x) = σ(l) (the sigmoid is applied inside the losses, 
 numerically stable).
 """
 
+import math
+from numbers import Real
+
 from tinygan import backend, nn
 from tinygan.backend import host
 from tinygan.tensor import Tensor
 
 __all__ = ["Generator", "Discriminator", "mlp_generator", "mlp_discriminator",
-           "paper_mnist_generator", "paper_mnist_discriminator", "output_bias_from_means", "NOISE"]
+           "paper_mnist_generator", "paper_mnist_discriminator", "output_bias_from_means", "NOISE",
+           "noise_scale_problem"]
 
 NOISE = ("uniform", "gaussian", "mixture")
+
+
+def noise_scale_problem(scale):
+    """Why ``scale`` cannot scale G's noise at sampling (a sentence), or None when it can."""
+    if isinstance(scale, bool) or not isinstance(scale, Real) or not (math.isfinite(scale) and scale > 0):
+        return f"the noise scale must be a finite number > 0, got {scale!r}"
+    return None
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
 
 
@@ -43,29 +54,38 @@ class Generator(nn.Module):
         self.noise, self.noise_sigma = "mixture", float(sigma)
         return self
 
-    def sample_noise(self, m, dtype="float32"):
-        """m noise vectors z ~ p_z from the backend's seeded generator."""
+    def sample_noise(self, m, dtype="float32", scale=1.0):
+        """m noise vectors z ~ p_z from the backend's seeded generator. ``scale`` = s
+        spreads them about their centre, z = c + s·(z₀ − c): U(−s·r, s·r), N(0, s²I), or
+        the mixture's components N(μₖ, (s·σ)²I) with the same means. s < 1 trades variety
+        for typical samples (truncation, BigGAN's ψ; GM-GAN's narrowed σ), s > 1 the
+        reverse; G was trained at s = 1, so other values are a sampling choice to measure."""
+        problem = noise_scale_problem(scale)
+        if problem:
+            raise ValueError(problem)
         generator = backend.rng()
         if self.noise == "uniform":
             z = generator.random((m, self.noise_dim), dtype=dtype) * 2 - 1
-            return Tensor(z * self.noise_range if self.noise_range != 1 else z)
+            spread = self.noise_range * scale
+            return Tensor(z * spread if spread != 1 else z)
         if self.noise == "mixture":
             if self.noise_sigma is None:
                 raise ValueError("a generator with noise='mixture' needs use_mixture_prior("
                                  "components, sigma) before it samples")
             component = generator.integers(0, len(self.noise_means), size=m)
             z = generator.standard_normal((m, self.noise_dim), dtype=dtype)
-            z *= self.noise_sigma
+            z *= self.noise_sigma * scale
             z += self.noise_means[component].astype(dtype, copy=False)
             return Tensor(z)
-        return Tensor(generator.standard_normal((m, self.noise_dim), dtype=dtype))
+        z = generator.standard_normal((m, self.noise_dim), dtype=dtype)
+        return Tensor(z * scale if scale != 1 else z)
 
     def forward(self, z):
         return self.net(z)
 
-    def sample(self, m):
-        """G(z) for m fresh noise vectors."""
-        return self(self.sample_noise(m))
+    def sample(self, m, noise_scale=1.0):
+        """G(z) for m fresh noise vectors (``noise_scale``: see ``sample_noise``)."""
+        return self(self.sample_noise(m, scale=noise_scale))
 
     def extra_repr(self):
         extra = f", noise_range={self.noise_range:g}" if self.noise_range != 1 else ""

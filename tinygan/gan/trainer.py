@@ -340,8 +340,9 @@ class Trainer:
         """The EMA generator when that stabiliser is on, else the trained one."""
         return self.ema.model if self.ema is not None else self.generator
 
-    def sample(self, n, seed=None, chunk=2500, **condition):
-        """n generated samples as a host NumPy array (seeded by ``seed``, default the run's).
+    def sample(self, n, seed=None, chunk=2500, noise_scale=1.0, **condition):
+        """n generated samples as a host NumPy array (seeded by ``seed``, default the run's;
+        ``noise_scale`` spreads z about its centre: ``Generator.sample_noise``).
         G runs in evaluation mode: no dropout, and batch norm normalises with its running
         statistics and leaves them as they are, so sampling never changes the model, and
         each sample depends on its own z only (not on the other samples of its chunk).
@@ -352,7 +353,8 @@ class Trainer:
         pieces = []
         with no_grad(), evaluating(generator):
             for start in range(0, n, chunk):
-                pieces.append(generator.sample(min(chunk, n - start), **condition).data)
+                pieces.append(generator.sample(min(chunk, n - start), noise_scale=noise_scale,
+                                               **condition).data)
         return backend.to_numpy(backend.xp.concatenate(pieces))
 
     # ----- state ----------------------------------------------------------------------------
