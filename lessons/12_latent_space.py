@@ -28,8 +28,9 @@
 # too (at √(d/3)), so the same argument holds. One price of a connected prior: a continuous
 # G maps it onto a connected set, so some samples fall between the digits it draws.
 # `--noise mixture` draws z from ten Gaussians instead (GM-GAN); each becomes one digit and
-# the judge's confident share rises from 90% to 98%, but the samples vary less within each
-# digit (README, "Between the digits") — and slerp between two components crosses a gap.
+# the judge's confident share rises from 90% to 98%, but the digits come out as caricatures,
+# further apart from each other in the judge's eyes than real digits are (README, "Between
+# the digits") — and slerp between two components crosses a gap.
 
 # %%
 import numpy as np
