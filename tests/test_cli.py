@@ -83,6 +83,18 @@ def test_sample_and_evaluate_from_a_checkpoint(tmp_path):
     assert "modes_captured" in json.loads((out / "evaluation.json").read_text())
 
 
+def test_lr_decay_option_reaches_the_run(tmp_path):
+    out = tmp_path / "run"
+    result = tinygan("train", "--dataset", "ring", "--steps", "5", "--batch-size", "64",
+                     "--lr-decay", "1.01", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "config.json").read_text())["lr_decay"] == 1.01
+    state = tg.load(out / "checkpoint.npz")
+    lr = json.loads((out / "config.json").read_text())["lr_g"]
+    np.testing.assert_allclose(state["g_optimizer"]["param_groups"][0]["lr"], lr / 1.01 ** 5,
+                               rtol=1e-12)               # five updates, each ÷ 1.01
+
+
 def test_noise_scale_draws_the_api_samples_and_keeps_each_evaluation(tmp_path):
     out = tmp_path / "run"
     assert tinygan("train", "--dataset", "ring", "--steps", "10", "--batch-size", "64",
@@ -118,6 +130,8 @@ def test_noise_scale_draws_the_api_samples_and_keeps_each_evaluation(tmp_path):
     (["sample", "--checkpoint", "x.npz", "--out", "x.npy", "--noise-scale", "0"],
      "--noise-scale: the noise scale must be a finite number > 0, got 0.0"),
     (["evaluate", "--checkpoint", "x.npz", "--noise-scale", "nan"], "finite number > 0, got nan"),
+    (["train", "--dataset", "ring", "--lr-decay", "0.9", "--steps", "1"],
+     "lr_decay (divisor per update) must be a finite number ≥ 1, got 0.9"),
     (["train", "--dataset", "mnist", "--data-dir", "no-such-folder", "--steps", "1"],
      "does not exist"),
     (["train", "--dataset", "ring", "--minibatch-kernels", "-1", "--steps", "1"],

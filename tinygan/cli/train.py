@@ -31,7 +31,8 @@ STAGING = "new-run"        # --force writes the new run's first files in .new-ru
 
 # configuration fields with an option of their own, --field-name (each defaults to None:
 # "not typed")
-OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_g", "lr_d", "ema",
+OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_g", "lr_d",
+             "lr_decay", "ema",
              "pack", "checkpoint_every", "model", "penalty", "penalty_weight", "weight_clip",
              "optimizer", "beta1", "beta2", "update", "d_loss_scale", "noise_range",
              "noise_components", "noise_sigma",
@@ -77,6 +78,10 @@ def add_parser(verbs):
     parser.add_argument("--seed", type=int, help="seed of everything (default 0)")
     parser.add_argument("--lr-g", type=float, help="generator learning rate")
     parser.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    parser.add_argument("--lr-decay", type=float,
+                        help=f"both rates divided by this at every update, never below "
+                             f"{GANConfig.lr_floor:g} (1: constant; 1.0005: 10× lower after "
+                             f"4,500 updates)")
     parser.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     parser.add_argument("--pack", type=int, help="PacGAN pack size (1 = off)")
     parser.add_argument("--feature-matching", action="store_true", default=None,
