@@ -85,7 +85,7 @@ def run(args):
             raise CommandError(str(error)) from None
         held = "" if digits is None else f" (digits {', '.join(map(str, digits))}, one per row)"
         print(f"wrote {args.interpolate} {'slerp' if args.slerp else 'lerp'} paths of step "
-              f"{experiment.trainer.step}{held} to {args.out}")
+              f"{experiment.trainer.step}{held}{noise_scale_note(args.noise_scale)} to {args.out}")
         return 0
     condition = {} if args.label is None else {"label": args.label}
     samples = experiment.trainer.sample(args.n, seed=args.seed, noise_scale=args.noise_scale,
