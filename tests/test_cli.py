@@ -113,7 +113,24 @@ def test_noise_scale_draws_the_api_samples_and_keeps_each_evaluation(tmp_path):
     first = json.loads((out / "evaluation.json").read_text())
     second = json.loads((out / "evaluation-noise-scale-1.25.json").read_text())   # its own file
     assert (first["noise_scale"], second["noise_scale"]) == (1.0, 1.25)
-    assert first["modes_captured"] >= 0 and first != second
+    experiment = tg.gan.build("ring", steps=10, batch_size=64)
+    experiment.trainer.load_checkpoint(out / "checkpoint.npz")
+    for written, scale in ((first, 1.0), (second, 1.25)):      # the numbers of those samples
+        samples = experiment.trainer.sample(experiment.config.eval_samples, noise_scale=scale)
+        expected = experiment.data.evaluate(samples, experiment.config.seed)
+        assert written["jsd"] == pytest.approx(expected["jsd"], rel=1e-12)
+        assert written["modes_captured"] == expected["modes_captured"]
+    assert first["jsd"] != second["jsd"]
+    close = [tinygan("evaluate", "--checkpoint", out / "checkpoint.npz", "--noise-scale", scale)
+             for scale in ("1.0000001", "1.0000002")]           # a file each, named exactly
+    assert all(result.returncode == 0 for result in close)
+    assert "(noise scale 1.0000001)" in close[0].stdout
+    assert (out / "evaluation-noise-scale-1.0000002.json").exists()
+    mine = out / "evaluation-noise-scale-3.0.json"
+    mine.write_text("my notes")
+    refused = tinygan("evaluate", "--checkpoint", out / "checkpoint.npz", "--noise-scale", "3")
+    assert refused.returncode == 2 and "was not written by" in refused.stderr
+    assert mine.read_text() == "my notes"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -184,3 +184,26 @@ def test_a_conditional_interpolation_holds_each_rows_label():
     np.testing.assert_allclose(other[4:], images[4:], rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="one row per path"):
         latent.interpolations(G, rows=2, steps=4, condition=one_hot([3]))
+
+
+def test_noise_scale_reaches_a_conditional_generator_and_interpolation_endpoints():
+    """ConditionalGenerator.sample(m, label, noise_scale=s) is G(s·z, y) for the same draw of
+    z, and latent.interpolations(noise_scale=s) walks between s-scaled endpoints."""
+    tg.manual_seed(0)
+    G = ConditionalGenerator()
+    tg.manual_seed(5)
+    scaled = G.sample(6, label=7, noise_scale=0.5).numpy()
+    tg.manual_seed(5)
+    z = G.sample_noise(6).numpy() * np.float32(0.5)
+    expected = G(tg.tensor(z), tg.tensor(backend.to_numpy(one_hot([7] * 6)))).numpy()
+    np.testing.assert_allclose(scaled[:, :784], expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(scaled[:, 784:].argmax(axis=1), 7)
+    tg.manual_seed(2)
+    path = latent.interpolations(G, rows=2, steps=3, spherical=False, condition=one_hot([1, 2]),
+                                 noise_scale=2.0).numpy()
+    tg.manual_seed(2)
+    z0, z1 = (G.sample_noise(2).numpy() * 2 for _ in range(2))
+    with tg.no_grad(), nn.utils.evaluating(G):                 # the endpoints: t = 0 and t = 1
+        ends = G(tg.tensor(np.concatenate([z0, z1])),
+                 tg.tensor(backend.to_numpy(one_hot([1, 2, 1, 2])))).numpy()
+    np.testing.assert_allclose(path[[0, 3, 2, 5]], ends, rtol=1e-5, atol=1e-6)

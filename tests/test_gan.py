@@ -499,14 +499,15 @@ def test_a_mixture_generator_needs_its_prior_and_valid_settings():
 
 @pytest.mark.parametrize("noise", ["uniform", "gaussian", "mixture"])
 def test_noise_scale_spreads_z_about_the_priors_centre(on_backend, noise):
-    """sample_noise(scale=s) draws the same random numbers as s = 1 and returns
+    """sample_noise(noise_scale=s) draws the same random numbers as s = 1 and returns
     c + s·(z₀ − c): c = 0 for U(−r, r) and N(0, I), c = μₖ (the draw's own component) for
     the mixture, whose means do not move. Checked to float32 rounding (a few ulp of |z| ≤ 3)."""
     G = gan.build("ring", **dict(MIXTURE, noise=noise)).trainer.generator
     draws = {}
-    for s in (1.0, 0.5, 1.7):
+    for s in (1.0, 0.5, 1.7, np.float64(0.5)):
         tg.manual_seed(11)
-        draws[s] = tg.backend.to_numpy(G.sample_noise(500, scale=s).data)
+        draws[s] = tg.backend.to_numpy(G.sample_noise(500, noise_scale=s).data)
+        assert draws[s].dtype == np.float32, s          # a NumPy scalar must not promote z
     base = draws[1.0]
     if noise == "uniform":
         assert np.abs(base).max() <= 2.0 and np.abs(draws[0.5]).max() <= 1.0     # U(−s·r, s·r)
@@ -519,11 +520,12 @@ def test_noise_scale_spreads_z_about_the_priors_centre(on_backend, noise):
     for s in (0.5, 1.7):
         np.testing.assert_allclose(draws[s] - centre, s * (base - centre), rtol=0, atol=2e-6)
     with pytest.raises(ValueError, match="noise scale must be a finite number > 0"):
-        G.sample_noise(3, scale=0.0)
+        G.sample_noise(3, noise_scale=0.0)
 
 
 def test_noise_scale_reaches_the_samples_and_leaves_the_model_alone():
-    trainer = gan.build("ring", **dict(MIXTURE, steps=3)).trainer
+    experiment = gan.build("ring", **dict(MIXTURE, steps=3))
+    trainer = experiment.trainer
     trainer.fit()
     state = {name: value.copy() for name, value in trainer.generator.state_dict().items()}
     plain, wide = trainer.sample(64, seed=2), trainer.sample(64, seed=2, noise_scale=1.5)
@@ -532,10 +534,14 @@ def test_noise_scale_reaches_the_samples_and_leaves_the_model_alone():
     G = trainer.sampling_generator()                      # an MLP: no dropout, no batch norm
     tg.manual_seed(tg.backend.stream_seed(2, "sampling"))
     with tg.no_grad():
-        expected = tg.backend.to_numpy(G(G.sample_noise(64, scale=1.5)).data)
+        expected = tg.backend.to_numpy(G(G.sample_noise(64, noise_scale=1.5)).data)
     np.testing.assert_array_equal(wide, expected)             # trainer.sample is that, no more
     for name, value in trainer.generator.state_dict().items():
         np.testing.assert_array_equal(value, state[name])
     for bad in (float("nan"), float("inf"), -1.0, True):
         with pytest.raises(ValueError, match="noise scale"):
             trainer.sample(4, noise_scale=bad)
+    with pytest.raises(TypeError):                     # keyword only: never a label or dtype
+        trainer.generator.sample(4, 1.5)
+    with pytest.raises(ValueError, match="not both"):          # samples are drawn already
+        evaluate(experiment, samples=plain, noise_scale=1.5)

@@ -181,7 +181,7 @@ def interpolations(generator, rows, steps=10, spherical=True, condition=None, no
     second input, one row per path, held fixed along it (a cGAN's one-hot label: z then
     walks through the styles of one digit). ``noise_scale``: the endpoints' spread
     (``Generator.sample_noise``)."""
-    z0, z1 = (generator.sample_noise(rows, scale=noise_scale) for _ in range(2))
+    z0, z1 = (generator.sample_noise(rows, noise_scale=noise_scale) for _ in range(2))
     path = (slerp if spherical else lerp)(z0, z1, steps)
     inputs = [path.reshape(rows * steps, -1)]
     if condition is not None:

@@ -40,7 +40,7 @@ def check_noise_scale(scale):
 
 def noise_scale_note(scale):
     """What the printed summary says about --noise-scale: nothing at the trained prior."""
-    return "" if scale == 1 else f" (noise scale {scale:g})"
+    return "" if scale == 1 else f" (noise scale {scale!r})"
 
 
 def select_backend(name):

@@ -41,7 +41,7 @@ def written_by_us(path):
 
 def default_name(noise_scale):
     """evaluation.json, or one of its own per noise scale (so that none replaces another)."""
-    return "evaluation.json" if noise_scale == 1 else f"evaluation-noise-scale-{noise_scale:g}.json"
+    return "evaluation.json" if noise_scale == 1 else f"evaluation-noise-scale-{noise_scale!r}.json"
 
 
 def validate(args):

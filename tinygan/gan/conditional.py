@@ -74,8 +74,8 @@ class ConditionalGenerator(Generator):
         """Images G(z, y) for noise z (m, noise_dim) and one-hot labels y (m, 10)."""
         return self.net(concatenate([self.z_branch(z), self.y_branch(y)], axis=1))
 
-    def sample(self, m, label=None, noise_scale=1.0):
-        z = self.sample_noise(m, scale=noise_scale)
+    def sample(self, m, label=None, *, noise_scale=1.0):
+        z = self.sample_noise(m, noise_scale=noise_scale)
         if label is None:
             labels = backend.rng().integers(0, NUM_CLASSES, size=m)
         else:

@@ -12,6 +12,8 @@ def evaluate(experiment, samples=None, noise_scale=1.0):
     ``config.eval_samples`` fresh samples of the (EMA) generator, drawn with ``noise_scale``
     (``Generator.sample_noise``). Seeded by the run's seed."""
     config, trainer = experiment.config, experiment.trainer
+    if samples is not None and noise_scale != 1:
+        raise ValueError("evaluate takes samples or a noise_scale to draw them with, not both")
     started = time.perf_counter()
     if samples is None:
         samples = trainer.sample(config.eval_samples, noise_scale=noise_scale)

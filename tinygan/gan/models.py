@@ -54,15 +54,16 @@ class Generator(nn.Module):
         self.noise, self.noise_sigma = "mixture", float(sigma)
         return self
 
-    def sample_noise(self, m, dtype="float32", scale=1.0):
-        """m noise vectors z ~ p_z from the backend's seeded generator. ``scale`` = s
+    def sample_noise(self, m, dtype="float32", *, noise_scale=1.0):
+        """m noise vectors z ~ p_z from the backend's seeded generator. ``noise_scale`` = s
         spreads them about their centre, z = c + s·(z₀ − c): U(−s·r, s·r), N(0, s²I), or
         the mixture's components N(μₖ, (s·σ)²I) with the same means. s < 1 trades variety
         for typical samples (truncation, BigGAN's ψ; GM-GAN's narrowed σ), s > 1 the
         reverse; G was trained at s = 1, so other values are a sampling choice to measure."""
-        problem = noise_scale_problem(scale)
+        problem = noise_scale_problem(noise_scale)
         if problem:
             raise ValueError(problem)
+        scale = float(noise_scale)             # a NumPy scalar would promote float32 z
         generator = backend.rng()
         if self.noise == "uniform":
             z = generator.random((m, self.noise_dim), dtype=dtype) * 2 - 1
@@ -83,9 +84,9 @@ class Generator(nn.Module):
     def forward(self, z):
         return self.net(z)
 
-    def sample(self, m, noise_scale=1.0):
+    def sample(self, m, *, noise_scale=1.0):
         """G(z) for m fresh noise vectors (``noise_scale``: see ``sample_noise``)."""
-        return self(self.sample_noise(m, scale=noise_scale))
+        return self(self.sample_noise(m, noise_scale=noise_scale))
 
     def extra_repr(self):
         extra = f", noise_range={self.noise_range:g}" if self.noise_range != 1 else ""
