@@ -34,8 +34,9 @@ def add_noise_scale_option(parser):
 
 def check_noise_scale(scale):
     from tinygan.gan.models import noise_scale_problem
-    if noise_scale_problem(scale):
-        raise CommandError(f"--noise-scale: {noise_scale_problem(scale)}")
+    problem = noise_scale_problem(scale)
+    if problem:
+        raise CommandError(f"--noise-scale: {problem}")
 
 
 def noise_scale_note(scale):

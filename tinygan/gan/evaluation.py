@@ -7,7 +7,7 @@ import time
 __all__ = ["evaluate", "ParzenCurve"]
 
 
-def evaluate(experiment, samples=None, noise_scale=1.0):
+def evaluate(experiment, samples=None, *, noise_scale=1.0):
     """A dict of metrics for ``experiment`` (from ``gan.build``); ``samples`` default to
     ``config.eval_samples`` fresh samples of the (EMA) generator, drawn with ``noise_scale``
     (``Generator.sample_noise``). Seeded by the run's seed."""
