@@ -18,13 +18,14 @@ __all__ = ["Generator", "Discriminator", "mlp_generator", "mlp_discriminator",
 
 NOISE = ("uniform", "gaussian", "mixture")
 
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
+
 
 def noise_scale_problem(scale):
     """Why ``scale`` cannot scale G's noise at sampling (a sentence), or None when it can."""
     if isinstance(scale, bool) or not isinstance(scale, Real) or not (math.isfinite(scale) and scale > 0):
         return f"the noise scale must be a finite number > 0, got {scale!r}"
     return None
-ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
 
 
 class Generator(nn.Module):
