@@ -193,9 +193,11 @@ def test_evaluate_judges_mnist_samples_with_the_cached_classifier(tmp_path):
     result = command("evaluate", "--checkpoint", run / "checkpoint.npz", "--parzen")
     assert result.returncode == 0, result.stderr
     assert "classifier score" in result.stdout and "Fréchet distance" in result.stdout
+    assert "feature spread within / between classes" in result.stdout
     metrics = json.loads((run / "evaluation.json").read_text())
     quality, real = metrics["quality"], metrics["quality"]["real_test"]
     assert len(quality["class_shares"]) == 10 and abs(sum(quality["class_shares"]) - 1) < 1e-9
+    assert set(quality["class_spread"]) == {"within", "between"} == set(real["class_spread"])
     assert quality["classifier_score"] >= 1 and quality["classifier_score"] <= 10
     assert real["classifier_score"] > 8
     assert real["confident_share"] > 0.8 and quality["frechet_distance"] > real["frechet_distance"]

@@ -14,8 +14,8 @@ from tinygan.metrics.classifier import (RECIPE, accuracy, classifier_outputs, cl
 from tinygan.metrics.frechet import feature_frechet_distance, frechet_distance, gaussian_statistics
 from tinygan.metrics.parzen import PAPER_SIGMAS
 from tinygan.metrics.parzen_protocol import paper_parzen, rows_per_block
-from tinygan.metrics.quality import (class_shares, classifier_score, confident_share,
-                                     real_reference, sample_quality)
+from tinygan.metrics.quality import (class_shares, class_spread, classifier_score,
+                                     confident_share, real_reference, sample_quality)
 
 D = 784
 
@@ -206,6 +206,40 @@ def test_classifier_score_confident_share_and_class_shares_against_hand_values()
     np.testing.assert_array_equal(class_shares(rows), [1 / 3, 1 / 3, 1 / 3] + [0] * 7)
 
 
+def test_class_spread_against_hand_values_and_per_class_covariances():
+    # one feature; class 0 holds 0 and 2 (mean 1), class 1 holds 10; overall mean 4
+    features = np.array([[0.0], [2.0], [10.0]])
+    probabilities = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+    spread = class_spread(features, probabilities)
+    assert spread["within"] == pytest.approx((1 + 1 + 0) / 3, rel=1e-12)
+    assert spread["between"] == pytest.approx((2 * 3 ** 2 + 6 ** 2) / 3, rel=1e-12)
+    # random features, a class left empty: NumPy's per-class covariances are the oracle, and
+    # the two parts add up to the trace of the population covariance (total variance)
+    rng = np.random.default_rng(11)
+    features = rng.standard_normal((500, 6)) * [1, 2, 3, 1, 1, 5] + rng.standard_normal(6)
+    probabilities = rng.dirichlet(np.ones(10), size=500)
+    probabilities[:, 7] = 0                                           # no row picks class 7
+    labels = probabilities.argmax(axis=1)
+    spread = class_spread(features, probabilities)
+    present = [c for c in range(10) if (labels == c).sum() > 1]
+    assert len(present) == 9
+    within = sum((labels == c).mean() * np.trace(np.cov(features[labels == c], rowvar=False,
+                                                        bias=True)) for c in present)
+    between = sum((labels == c).mean() * ((features[labels == c].mean(axis=0)
+                                           - features.mean(axis=0)) ** 2).sum() for c in present)
+    assert spread["within"] == pytest.approx(within, rel=1e-10)
+    assert spread["between"] == pytest.approx(between, rel=1e-10)
+    total = np.trace(np.cov(features, rowvar=False, bias=True))
+    assert spread["within"] + spread["between"] == pytest.approx(total, rel=1e-10)
+    # moving every class away from the centre (caricatures) changes only ``between``
+    centre = features.mean(axis=0)
+    class_means = np.stack([features[labels == c].mean(axis=0) if c in present else centre
+                            for c in range(10)])
+    pushed = class_spread(features + 0.5 * (class_means[labels] - centre), probabilities)
+    assert pushed["within"] == pytest.approx(spread["within"], rel=1e-10)
+    assert pushed["between"] == pytest.approx(1.5 ** 2 * spread["between"], rel=1e-10)
+
+
 @pytest.fixture(scope="module")
 def small_mnist():
     """The embedded sample, cut to keep a test classifier quick."""
@@ -281,8 +315,8 @@ def test_sample_quality_puts_real_values_beside_the_samples(small_mnist, judge):
     reference = real_reference(small_mnist, model)
     # the test images as "samples" measure exactly as the real reference does
     same = sample_quality(small_mnist.test, small_mnist, model, reference)
-    for key in ("class_shares", "classifier_score", "confident_share", "frechet_distance",
-                "nearest_train_distance", "classes_in_range"):
+    for key in ("class_shares", "class_spread", "classifier_score", "confident_share",
+                "frechet_distance", "nearest_train_distance", "classes_in_range"):
         assert same[key] == same["real_test"][key]
     features, _ = classifier_outputs(model, small_mnist.test)
     train_features, _ = classifier_outputs(model, small_mnist.train)

@@ -173,11 +173,15 @@ class ImageData:
             line += f"\nclassifier measures skipped: {metrics['quality_skipped']}"
         if "quality" in metrics:
             q, real = metrics["quality"], metrics["quality"]["real_test"]
+
+            def spread(measures):
+                return "{within:.1f} / {between:.1f}".format(**measures["class_spread"])
             line += (f"\nclassifier score {q['classifier_score']:.2f} (real test images "
                      f"{real['classifier_score']:.2f}); confident samples "
                      f"{100 * q['confident_share']:.1f}% ({100 * real['confident_share']:.1f}%); "
                      f"Fréchet distance {q['frechet_distance']:.2f} "
-                     f"({real['frechet_distance']:.2f}); classes within 5–15%: "
+                     f"({real['frechet_distance']:.2f}); feature spread within / between "
+                     f"classes {spread(q)} ({spread(real)}); classes within 5–15%: "
                      f"{q['classes_in_range']}/10; nearest training image "
                      f"{q['nearest_train_distance']:.2f}")
         return line

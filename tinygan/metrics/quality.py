@@ -7,6 +7,13 @@
 - confident share: samples whose most probable class has probability ≥ 0.9;
 - the Fréchet distance between Gaussians fitted to the penultimate features of the
   samples and of the 50,000 training images;
+- the class spread, which says where a distance comes from: the features' spread split
+  by the classifier's classes c (shares w_c, class means μ_c, overall mean μ) into
+      within  = Σ_c w_c · E[‖f − μ_c‖² | c]      (variety inside each digit)
+      between = Σ_c w_c · ‖μ_c − μ‖²             (how far apart the digits lie)
+  which add up to the trace of the features' covariance (the law of total variance, with
+  population covariances). Samples more distinctly their digit than real digits are
+  ("caricatures") show a larger ``between``, not a smaller ``within``;
 - the memorisation check: mean distance from samples to their nearest training image.
 
 Each comes with its real-data reference beside it: the 10,000 test images measured the
@@ -22,7 +29,7 @@ from tinygan.metrics.digits import nearest_neighbours
 from tinygan.metrics.frechet import frechet_distance, gaussian_statistics
 from tinygan.metrics.parzen_protocol import paper_parzen
 
-__all__ = ["classifier_score", "confident_share", "class_shares", "real_reference",
+__all__ = ["classifier_score", "confident_share", "class_shares", "class_spread", "real_reference",
            "sample_quality", "evaluate_mnist_samples", "CONFIDENCE", "SHARE_RANGE", "MEMORISATION_ROWS"]
 
 CONFIDENCE = 0.9               # a sample is "confident" at this top-class probability
@@ -50,9 +57,25 @@ def class_shares(probabilities):
     return numpy.bincount(p.argmax(axis=1), minlength=p.shape[1]) / p.shape[0]
 
 
+def class_spread(features, probabilities):
+    """``{"within": …, "between": …}``: the spread of feature rows inside and between the
+    classes of their largest probability (the module docstring); they sum to the trace of
+    the rows' population covariance."""
+    f = numpy.asarray(features, dtype=numpy.float64)
+    classes = numpy.asarray(probabilities).argmax(axis=1)
+    counts = numpy.bincount(classes, minlength=numpy.shape(probabilities)[1])
+    sums = numpy.zeros((len(counts), f.shape[1]))
+    numpy.add.at(sums, classes, f)
+    class_means = sums / numpy.maximum(counts, 1)[:, None]        # an empty class has no rows
+    own_mean = class_means[classes]
+    return {"within": float(((f - own_mean) ** 2).sum(axis=1).mean()),
+            "between": float(((own_mean - f.mean(axis=0)) ** 2).sum(axis=1).mean())}
+
+
 def _measures(features, probabilities, reference_statistics):
     shares = class_shares(probabilities)
     return {"class_shares": shares.tolist(),
+            "class_spread": class_spread(features, probabilities),
             "classes_in_range": int(((shares >= SHARE_RANGE[0]) & (shares <= SHARE_RANGE[1])).sum()),
             "classifier_score": classifier_score(probabilities),
             "confident_share": confident_share(probabilities),
