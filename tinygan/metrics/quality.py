@@ -29,8 +29,9 @@ from tinygan.metrics.digits import nearest_neighbours
 from tinygan.metrics.frechet import frechet_distance, gaussian_statistics
 from tinygan.metrics.parzen_protocol import paper_parzen
 
-__all__ = ["classifier_score", "confident_share", "class_shares", "class_spread", "real_reference",
-           "sample_quality", "evaluate_mnist_samples", "CONFIDENCE", "SHARE_RANGE", "MEMORISATION_ROWS"]
+__all__ = ["classifier_score", "confident_share", "class_shares", "class_spread",
+           "real_reference", "sample_quality", "evaluate_mnist_samples",
+           "CONFIDENCE", "SHARE_RANGE", "MEMORISATION_ROWS"]
 
 CONFIDENCE = 0.9               # a sample is "confident" at this top-class probability
 SHARE_RANGE = (0.05, 0.15)     # a class is well covered with a share in this range
