@@ -3,7 +3,8 @@
 - class shares: the share of samples the classifier assigns to each digit (ideal 10%);
 - classifier score (the Inception score with the MNIST classifier):
       exp( E_x KL( p(y|x) ‖ p(y) ) ),  p(y) = E_x p(y|x)
-  from 1 (one class, or no confident sample) to 10 (confident and balanced);
+  from 1 (every sample given the same p(y|x): one class, say) to 10 (confident and
+  balanced);
 - confident share: samples whose most probable class has probability ≥ 0.9;
 - the Fréchet distance between Gaussians fitted to the penultimate features of the
   samples and of the 50,000 training images;
@@ -13,7 +14,7 @@
       between = Σ_c w_c · ‖μ_c − μ‖²             (how far apart the digits lie)
   which add up to the trace of the features' covariance (the law of total variance, with
   population covariances). Samples more distinctly their digit than real digits are
-  ("caricatures") show a larger ``between``, not a smaller ``within``;
+  ("caricatures") show above all a larger ``between`` (lesson 15);
 - the memorisation check: mean distance from samples to their nearest training image.
 
 Each comes with its real-data reference beside it: the 10,000 test images measured the
