@@ -95,7 +95,8 @@ assert abs(score - np.exp(variety - uncertainty)) < 1e-9 * score
 # Fit a Gaussian to the judge's features of the samples and another to those of the
 # training digits; the distance between them is
 # $$d^2 = \|\mu_1 - \mu_2\|^2 + \mathrm{Tr}\big(\Sigma_1 + \Sigma_2 - 2(\Sigma_1\Sigma_2)^{1/2}\big).$$
-# In one dimension that is $(\mu_1 - \mu_2)^2 + (\sigma_1 - \sigma_2)^2$:
+# (the squared Fréchet distance; FID reports d² under the name "distance", and so does
+# tinygan). In one dimension it is $(\mu_1 - \mu_2)^2 + (\sigma_1 - \sigma_2)^2$:
 
 # %%
 one_dimension = frechet.frechet_distance(np.array([1.0]), np.array([[2.0 ** 2]]),
