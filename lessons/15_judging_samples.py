@@ -117,7 +117,8 @@ assert abs(one_dimension - 5.0) < 1e-9
 # even then the c of one generator need not be another's.
 
 # %%
-training = frechet.gaussian_statistics(classifier.classifier_outputs(judge, mnist.train)[0])
+reference = quality.real_reference(mnist, judge)   # the training digits' statistics, and more
+training = reference["train_statistics"]
 
 
 def distance(images):
@@ -185,7 +186,6 @@ fakes = {
     "copies": mnist.train[:500],
     "caricatures": unseen[surest],
 }
-reference = quality.real_reference(mnist, judge)
 measured = {name: quality.sample_quality(images, mnist, judge, reference)
             for name, images in fakes.items()}
 print(f"{'':>16} {'n':>4} {'score':>6} {'sure':>6} {'FD':>7} {'classes':>7} {'within':>7} "
