@@ -230,8 +230,8 @@ course.show(figure, "15_six_ways_to_fail")
 #   record.
 
 # %%
-half_p = classifier.classifier_outputs(judge, fakes["half the digits"])[1]
-print(f"half the digits: {np.mean(half_p.argmax(axis=1) >= 5):.1%} judged as fives to nines")
+print(f"half the digits: {sum(measured['half the digits']['class_shares'][5:]):.1%} "
+      f"judged as fives to nines")
 
 
 def mean_distance(images, draws=8):
@@ -293,10 +293,10 @@ assert abs(parts["within"] + parts["between"] - total) < 1e-9 * total
 # %% [markdown]
 # ## Read next
 # Goodfellow et al. 2014, "Generative adversarial nets" (Figure 2: samples beside their
-# nearest training images); Salimans et al. 2016, "Improved techniques for training GANs" (the Inception score);
-# Heusel et al. 2017, "GANs trained by a two time-scale update rule converge to a local Nash
-# equilibrium" (the Fréchet Inception distance); Barratt & Sharma 2018, "A note on the
-# Inception score"; Chong & Forsyth 2020, "Effectively unbiased FID and Inception score and
-# where to find them" (the bias with the sample count); Theis, van den Oord & Bethge 2016,
-# "A note on the evaluation of generative models" (why likelihood and sample quality
-# disagree); Borji 2019, "Pros and cons of GAN evaluation measures".
+# nearest training images); Salimans et al. 2016, "Improved techniques for training GANs"
+# (the Inception score); Heusel et al. 2017, "GANs trained by a two time-scale update rule
+# converge to a local Nash equilibrium" (the Fréchet Inception distance); Barratt & Sharma
+# 2018, "A note on the Inception score"; Chong & Forsyth 2020, "Effectively unbiased FID
+# and Inception score and where to find them" (the bias with the sample count); Theis, van
+# den Oord & Bethge 2016, "A note on the evaluation of generative models" (why likelihood
+# and sample quality disagree); Borji 2019, "Pros and cons of GAN evaluation measures".
