@@ -198,10 +198,14 @@ with tg.no_grad():
 grid_sigma, dz = np.exp(grid_log_sigma), z_grid[1] - z_grid[0]
 
 
+def log_normal_host(x, mu, log_sigma):
+    """log N(x; μ, σ²) as ``log_normal``, on float64 host arrays (no autograd needed here)."""
+    return -0.5 * ((x - mu) / np.exp(log_sigma)) ** 2 - log_sigma - LOG_SQRT_2PI
+
+
 def log_joint(x):
     """log p(z) + log p(x|z) on the z grid, one row per point x."""
-    return (-0.5 * z_grid ** 2 - 0.5 * ((x[:, None] - grid_mu) / grid_sigma) ** 2
-            - grid_log_sigma - 2 * LOG_SQRT_2PI)
+    return log_normal_host(z_grid, 0.0, 0.0) + log_normal_host(x[:, None], grid_mu, grid_log_sigma)
 
 
 def log_evidence(x):
@@ -211,14 +215,10 @@ def log_evidence(x):
     return peak[:, 0] + np.log(np.trapezoid(np.exp(joint - peak), dx=dz, axis=1))
 
 
-def log_q(z, m, log_s):
-    return -0.5 * ((z - m) / np.exp(log_s)) ** 2 - log_s - LOG_SQRT_2PI
-
-
 x64 = test[:, 0].astype(np.float64)
 log_px = log_evidence(x64)
 log_posterior = log_joint(x64) - log_px[:, None]
-q_on_grid = log_q(z_grid, m_test, log_s_test)
+q_on_grid = log_normal_host(z_grid, m_test, log_s_test)
 kl_to_posterior = np.trapezoid(np.exp(q_on_grid) * (q_on_grid - log_posterior), dx=dz, axis=1)
 gap = log_px - elbo_test
 print(f"VAE: test log p {log_px.mean():.4f} (truth {truth:.4f}), ELBO {elbo_test.mean():.4f}, "
@@ -350,8 +350,8 @@ for x_value, colour in [(-2.0, "tab:blue"), (0.0, "tab:red"), (4.0, "tab:green")
         m_x, log_s_x = (t.numpy().astype(np.float64)
                         for t in encode(tg.tensor(x_point[:, None].astype(np.float32))))
     right.plot(z_grid, posterior, color=colour, label=f"p(z | x = {x_value:g})")
-    right.plot(z_grid, np.exp(log_q(z_grid, m_x[0], log_s_x[0])), color=colour, linestyle="--",
-               label=f"q(z | x = {x_value:g})")
+    right.plot(z_grid, np.exp(log_normal_host(z_grid, m_x[0], log_s_x[0])), color=colour,
+               linestyle="--", label=f"q(z | x = {x_value:g})")
 right.set_xlim(-4, 4)
 right.set_xlabel("z")
 right.legend(fontsize=8)
