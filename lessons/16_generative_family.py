@@ -71,12 +71,6 @@ def log_normal(x, mu, log_sigma):
     return -0.5 * ((x - mu) / tg.exp(log_sigma)) ** 2 - log_sigma - LOG_SQRT_2PI
 
 
-def log_sum_exp(a):
-    """log Σⱼ exp(aⱼ) along axis 1, as peak + log Σ exp(a − peak): nothing overflows."""
-    peak = a.max(axis=1, keepdims=True)
-    return (tg.log(tg.exp(a - peak).sum(axis=1, keepdims=True)) + peak)[:, 0]
-
-
 def batches(rows, size, seed):
     """Row indices of a minibatch of ``size``, drawn with a seed of its own."""
     return np.random.default_rng(seed).integers(0, rows, size)
@@ -85,7 +79,10 @@ def batches(rows, size, seed):
 # %% [markdown]
 # ## Explicit and tractable: a mixture of two Gaussians
 # $p_\theta(x) = \sum_k w_k\,\mathcal N(x; \mu_k, \sigma_k^2)$ with $w = \mathrm{softmax}(a)$.
-# Its log-likelihood is a formula, so autograd and Adam maximise it directly.
+# Its log-likelihood is a formula, so autograd and Adam maximise it directly. Both sums
+# over $k$ are taken in logs with `tg.logsumexp`: $\log \sum_k e^{a_k} = m + \log \sum_k
+# e^{a_k - m}$ with $m = \max_k a_k$, so no $e^{a}$ overflows or underflows to 0, and its
+# gradient is $\mathrm{softmax}(a)$ (the op table, `docs/ops.md`).
 
 # %%
 logits = tg.zeros(1, 2, requires_grad=True)
@@ -94,8 +91,8 @@ log_stds = tg.zeros(1, 2, requires_grad=True)
 
 
 def mixture_log_p(x):
-    log_weights = logits - log_sum_exp(logits)
-    return log_sum_exp(log_weights + log_normal(x, means, log_stds))
+    log_weights = logits - tg.logsumexp(logits, axis=1, keepdims=True)
+    return tg.logsumexp(log_weights + log_normal(x, means, log_stds), axis=1)
 
 
 adam = optim.Adam([logits, means, log_stds], lr=0.05)
@@ -198,27 +195,30 @@ with tg.no_grad():
 grid_sigma, dz = np.exp(grid_log_sigma), z_grid[1] - z_grid[0]
 
 
-def log_normal_host(x, mu, log_sigma):
-    """log N(x; μ, σ²) as ``log_normal``, on float64 host arrays (no autograd needed here)."""
-    return -0.5 * ((x - mu) / np.exp(log_sigma)) ** 2 - log_sigma - LOG_SQRT_2PI
+# The trapezoid rule as weights, ∫ f dz ≈ Σⱼ wⱼ f(zⱼ) with w = dz·(½, 1, …, 1, ½), so that
+# log ∫ p(z) p(x|z) dz is one stable log-sum-exp over the grid.
+log_trapezoid = np.log(np.r_[0.5, np.ones(len(z_grid) - 2), 0.5] * dz)
+
+
+def float64(*arrays):
+    """Host arrays as float64 tensors: the quadrature is done in double precision."""
+    return [tg.tensor(np.asarray(a, dtype=np.float64)) for a in arrays]
 
 
 def log_joint(x):
-    """log p(z) + log p(x|z) on the z grid, one row per point x."""
-    return log_normal_host(z_grid, 0.0, 0.0) + log_normal_host(x[:, None], grid_mu, grid_log_sigma)
+    """log p(z) + log p(x|z) on the z grid, one row per point of the host array x."""
+    z, zero, mu, log_sigma, column = float64(z_grid, 0.0, grid_mu, grid_log_sigma, x[:, None])
+    return log_normal(z, zero, zero) + log_normal(column, mu, log_sigma)
 
 
 def log_evidence(x):
-    """log p(x) = log ∫ p(z) p(x|z) dz by the trapezoid rule, stably."""
-    joint = log_joint(x)
-    peak = joint.max(axis=1, keepdims=True)
-    return peak[:, 0] + np.log(np.trapezoid(np.exp(joint - peak), dx=dz, axis=1))
+    """log p(x) = log ∫ p(z) p(x|z) dz = log Σⱼ wⱼ p(zⱼ) p(x|zⱼ)."""
+    return tg.logsumexp(log_joint(x) + tg.tensor(log_trapezoid), axis=1)
 
 
-x64 = test[:, 0].astype(np.float64)
-log_px = log_evidence(x64)
-log_posterior = log_joint(x64) - log_px[:, None]
-q_on_grid = log_normal_host(z_grid, m_test, log_s_test)
+log_px = log_evidence(test[:, 0]).numpy()
+log_posterior = log_joint(test[:, 0]).numpy() - log_px[:, None]
+q_on_grid = log_normal(*float64(z_grid, m_test, log_s_test)).numpy()
 kl_to_posterior = np.trapezoid(np.exp(q_on_grid) * (q_on_grid - log_posterior), dx=dz, axis=1)
 gap = log_px - elbo_test
 print(f"VAE: test log p {log_px.mean():.4f} (truth {truth:.4f}), ELBO {elbo_test.mean():.4f}, "
@@ -337,7 +337,7 @@ left.plot(x_plot, tg.tensor(data.density(x_plot)).numpy(), "k:", label="p_data")
 with tg.no_grad():
     left.plot(x_plot, np.exp(mixture_log_p(tg.tensor(x_plot[:, None].astype(np.float32))).numpy()),
               label="mixture (exact)")
-left.plot(x_plot, np.exp(log_evidence(x_plot)), label="VAE (by quadrature)")
+left.plot(x_plot, np.exp(log_evidence(x_plot).numpy()), label="VAE (by quadrature)")
 left.hist(gan_samples[:, 0], bins=100, range=(-5, 5), density=True, histtype="step",
           label="GAN samples")
 left.set_xlabel("x")
@@ -345,13 +345,13 @@ left.legend(fontsize=8)
 left.set_title("the densities, and the GAN's samples")
 for x_value, colour in [(-2.0, "tab:blue"), (0.0, "tab:red"), (4.0, "tab:green")]:
     x_point = np.array([x_value])
-    posterior = np.exp(log_joint(x_point)[0] - log_evidence(x_point)[0])
+    posterior = np.exp((log_joint(x_point)[0] - log_evidence(x_point)[0]).numpy())
     with tg.no_grad():
         m_x, log_s_x = (t.numpy().astype(np.float64)
                         for t in encode(tg.tensor(x_point[:, None].astype(np.float32))))
     right.plot(z_grid, posterior, color=colour, label=f"p(z | x = {x_value:g})")
-    right.plot(z_grid, np.exp(log_normal_host(z_grid, m_x[0], log_s_x[0])), color=colour,
-               linestyle="--", label=f"q(z | x = {x_value:g})")
+    q = np.exp(log_normal(*float64(z_grid, m_x[0], log_s_x[0])).numpy())
+    right.plot(z_grid, q, color=colour, linestyle="--", label=f"q(z | x = {x_value:g})")
 right.set_xlim(-4, 4)
 right.set_xlabel("z")
 right.legend(fontsize=8)

@@ -41,6 +41,29 @@ def test_softplus_log_sigmoid_sigmoid_are_exact_at_plus_minus_1e4(dtype):
         np.testing.assert_array_equal(tg.tensor(x.grad).numpy(), np.array(slope, dtype=dtype))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logsumexp_matches_scipy_where_the_naive_formula_overflows(dtype):
+    """logsumexp against SciPy's (the oracle) on rows near ±1e4, where log Σ eˣ overflows
+    to inf or underflows to −inf; an all −∞ row gives −∞ as SciPy does. Its gradient is
+    the softmax, so each row's gradient sums to 1. Tolerances: float64 rounding (1e-12,
+    relative); in float32, y near 1e4 is rounded to half the spacing of numbers there
+    (2⁻¹¹ ≈ 4.9e-4), so y is good to 2e-7 relative but e^(x − y), the gradient, only to
+    4.9e-4 (bound 1e-3)."""
+    from scipy.special import logsumexp
+    values = np.array([[1e4, 1e4 - 1, 1e4 + 2], [-1e4, -1e4 + 3, -1e4 - 5],
+                       [0.5, -0.25, 2.0]], dtype=dtype)
+    x = tg.tensor(values, requires_grad=True)
+    y = tg.logsumexp(x, axis=1)
+    y.sum().backward()
+    rtol = 1e-12 if dtype == "float64" else 2e-7
+    np.testing.assert_allclose(y.numpy(), logsumexp(values.astype(np.float64), axis=1), rtol=rtol)
+    np.testing.assert_allclose(tg.tensor(x.grad).numpy().sum(axis=1), 1.0,
+                               rtol=1e-12 if dtype == "float64" else 1e-3)
+    with np.errstate(divide="ignore"):
+        empty = tg.logsumexp(tg.tensor(np.full((1, 3), -np.inf, dtype=dtype)), axis=1)
+    assert empty.numpy()[0] == -np.inf
+
+
 def test_small_mlp_gradient_matches_hand_derivation(host_rng):
     """L = Σ (W2 relu(W1 x + b1) + b2 − y)² / n, derived by hand:
     e = 2(ŷ − y)/n;  ∂L/∂W2 = hᵀe;  ∂L/∂b2 = Σe;  δ = (e W2ᵀ)·[a > 0];  ∂L/∂W1 = xᵀδ;  ∂L/∂b1 = Σδ."""

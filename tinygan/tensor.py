@@ -117,7 +117,7 @@ class Tensor:
     __gt__, __ge__ = _Method("greater"), _Method("greater_equal")
     # reductions.py
     sum, mean, var = _Method("sum"), _Method("mean"), _Method("var")
-    max, min = _Method("max"), _Method("min")
+    max, min, logsumexp = _Method("max"), _Method("min"), _Method("logsumexp")
     # shape.py
     reshape, transpose, astype = _Method("reshape"), _Method("transpose"), _Method("astype")
     __getitem__ = _Method("getitem")

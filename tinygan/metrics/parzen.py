@@ -12,6 +12,8 @@ images used in place of samples), which ``parzen_evaluation`` also reports.
 import math
 
 from tinygan import backend
+from tinygan.ops.reductions import logsumexp
+from tinygan.tensor import Tensor
 
 __all__ = ["parzen_log_likelihood", "parzen_evaluation", "PAPER_SIGMAS"]
 
@@ -28,7 +30,7 @@ def parzen_log_likelihood(points, samples, sigma, batch_size=100):
     sigmas = [sigma] if isinstance(sigma, (int, float)) else list(sigma)
     samples = backend.asarray(samples, dtype="float32")
     points = backend.asarray(points, dtype="float32")
-    d = samples.shape[1]
+    n, d = samples.shape
     squared_samples = (samples.astype("float64") ** 2).sum(axis=1)
     scores = [[] for _ in sigmas]
     for start in range(0, points.shape[0], batch_size):
@@ -37,9 +39,7 @@ def parzen_log_likelihood(points, samples, sigma, batch_size=100):
         squared = xp.maximum((x.astype("float64") ** 2).sum(axis=1)[:, None]
                              - 2 * (x @ samples.T).astype("float64") + squared_samples[None, :], 0)
         for row, s in enumerate(sigmas):
-            exponent = squared * (-1 / (2 * s ** 2))
-            peak = exponent.max(axis=1, keepdims=True)
-            log_mean = peak[:, 0] + xp.log(xp.exp(exponent - peak).mean(axis=1))
+            log_mean = logsumexp(Tensor(squared * (-1 / (2 * s ** 2))), axis=1).data - math.log(n)
             scores[row].append(log_mean - d * math.log(s * math.sqrt(2 * math.pi)))
     result = xp.stack([xp.concatenate(row) for row in scores])
     return result[0] if isinstance(sigma, (int, float)) else result

@@ -3,9 +3,9 @@ activations and losses, so ``import tinygan.nn.functional as F`` works as in PyT
 from tinygan import backend
 from tinygan.backend import get_array_module
 from tinygan.ops import (leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh,  # noqa: F401
-                         exp, log, sqrt)
+                         exp, sqrt)
 from tinygan.ops.layers import linear as _linear, masked_scale, maxout as _maxout
-from tinygan.ops.reductions import max as reduce_max, sum as reduce_sum, mean, var
+from tinygan.ops.reductions import logsumexp, sum as reduce_sum, mean, var
 from tinygan.tensor import Tensor, as_tensor
 from tinygan.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                                discriminator_loss, generator_loss)
@@ -87,10 +87,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Tr
 
 
 def log_softmax(x, axis=-1):
-    """log softmax(x)ᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m), m = max x (a constant, for stability)."""
+    """log softmax(x)ᵢ = xᵢ − log Σⱼ e^(xⱼ) (the op table's stable ``logsumexp``)."""
     x = as_tensor(x)
-    shifted = x - Tensor(reduce_max(x.detach(), axis=axis, keepdims=True).data)
-    return shifted - log(reduce_sum(exp(shifted), axis=axis, keepdims=True))
+    return x - logsumexp(x, axis=axis, keepdims=True)
 
 
 def softmax(x, axis=-1):

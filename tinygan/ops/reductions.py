@@ -1,10 +1,11 @@
-"""Reductions over axes: sum, mean, max, min, var."""
+"""Reductions over axes: sum, mean, max, min, var, logsumexp."""
 from tinygan.backend import get_array_module
+from tinygan.ops.elementwise import exp
 from tinygan.ops.shape import broadcast_to
 from tinygan.ops.table import Case
 from tinygan.tensor import as_tensor, constant, op, same_kind
 
-__all__ = ["sum", "mean", "max", "min", "var"]
+__all__ = ["sum", "mean", "max", "min", "var", "logsumexp"]
 
 
 def axes_of(axis, ndim):
@@ -94,3 +95,24 @@ def var(x, axis=None, keepdims=False, ddof=0):
     axes = axes_of(axis, x.ndim)
     centred = x - mean(x, axes, keepdims=True)
     return sum(centred * centred, axes, keepdims) * (1.0 / (_count(x.shape, axes) - ddof))
+
+
+def _logsumexp_grad(g, y, x, axis, keepdims):
+    """g · softmax(x) along the axis, as g · exp(x − y)."""
+    kept = _kept(x.shape, axis)
+    return g.reshape(kept) * same_kind(exp, x - y.reshape(kept))
+
+
+@op(grads=(_logsumexp_grad,), methods=("logsumexp",), arrays=True,
+    cases=(Case(((3, 5),), call=lambda x: x.logsumexp(axis=1)),
+           Case(((2, 3, 4),), call=lambda x: x.logsumexp(axis=(0, 2), keepdims=True),
+                label="keepdims")))
+def logsumexp(x, axis=None, keepdims=False):
+    """y = log Σ_axis eˣ, computed as m + log Σ e^(x − m) with m = max x (nothing
+    overflows);  ∂y/∂x = e^(x − y), the softmax of x along the axis."""
+    xp = get_array_module(x)
+    axes = axes_of(axis, x.ndim)
+    peak = x.max(axis=axes, keepdims=True)
+    peak = xp.where(xp.isfinite(peak), peak, 0)        # all −∞ (or +∞) rows: no ∞ − ∞
+    y = xp.log(xp.exp(x - peak).sum(axis=axes, keepdims=True)) + peak
+    return xp.asarray(y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes]))
