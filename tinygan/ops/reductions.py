@@ -115,4 +115,4 @@ def logsumexp(x, axis=None, keepdims=False):
     peak = x.max(axis=axes, keepdims=True)
     peak = xp.where(xp.isfinite(peak), peak, 0)        # all −∞ (or +∞) rows: no ∞ − ∞
     y = xp.log(xp.exp(x - peak).sum(axis=axes, keepdims=True)) + peak
-    return xp.asarray(y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes]))
+    return xp.asarray(y if keepdims else y.squeeze(axis=axes))
