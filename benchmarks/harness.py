@@ -11,7 +11,8 @@ Only one worker computes at a time (the others block on their pipe), so contende
 share the cores, and repeats are interleaved A B C A B C … so a noisy minute on a shared
 machine hits all of them alike. Every worker gets the same thread settings
 (OMP/OPENBLAS/MKL_NUM_THREADS in its environment, ``torch.set_num_threads`` when it loaded
-PyTorch) and reports what it actually got (threadpoolctl). Warm-up steps are not timed.
+PyTorch) and reports what it actually got (threadpoolctl), and the same allocator settings
+(glibc keeps freed memory, as tinygan's trainer has it). Warm-up steps are not timed.
 Each worker reports its PID, its per-repeat times, and its peak memory (``ru_maxrss``),
 with the peak right after its imports and right after its setup, so the last difference
 is what the steps themselves add (activations, gradients, optimizer state, temporaries).
@@ -61,9 +62,16 @@ class Contender:
 
 
 # ----- the parent side ------------------------------------------------------------------------
+# glibc keeps freed memory for reuse, as tinygan's trainer asks it to
+# (``backend.retain_freed_memory``: the same two settings through ``mallopt``), so that no
+# contender pays page faults for the same temporaries every step.
+KEEP_FREED_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+
+
 def worker_environment(threads, unthrottle):
-    """The environment every worker gets: the same thread counts, throttles dropped or kept."""
-    env = dict(os.environ)
+    """The environment every worker gets: the same thread counts, throttles dropped or kept,
+    freed memory kept (``KEEP_FREED_MEMORY``)."""
+    env = dict(os.environ, **KEEP_FREED_MEMORY)
     for name in THREAD_VARIABLES:
         env[name] = str(threads)
     if unthrottle:

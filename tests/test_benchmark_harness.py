@@ -89,3 +89,12 @@ def test_unavailable_and_failing_contenders_are_reported_not_raised(tmp_path):
     assert "ValueError: bad shapes" in reports["broken"]["reason"]
     assert reports["dies_later"]["status"] == "failed"      # step 1 at start, 2 warm-up, then dies
     assert reports["floor"]["status"] == "ok" and len(reports["floor"]["times"]) == 2
+
+
+def test_every_worker_keeps_freed_memory_as_the_trainer_does():
+    """The workers' glibc settings (environment variables, for every contender alike) are
+    the two that ``backend.retain_freed_memory`` sets through ``mallopt`` in training."""
+    from tinygan import backend
+    env = harness.worker_environment(1, unthrottle=False)
+    assert env["MALLOC_MMAP_THRESHOLD_"] == str(backend.KEPT_MMAP_THRESHOLD)
+    assert env["MALLOC_TRIM_THRESHOLD_"] == str(backend.KEPT_TRIM_THRESHOLD)

@@ -164,6 +164,51 @@ def test_batch_norm2d_training_statistics_and_running_estimates(host_rng):
                                0.9 + 0.1 * x.var(axis=(0, 2, 3), ddof=1), atol=1e-12)
 
 
+def _laid_out(array, layout):
+    """A float64 backend array with the values of ``array`` (N, C, H, W) in one of three
+    memory layouts: NCHW, channels-last (a convolution's output) or strided (a view)."""
+    from tinygan import backend
+    xp, a = backend.xp, backend.asarray(np.asarray(array, dtype=np.float64))
+    if layout == "channels-last":
+        return xp.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    if layout == "strided":
+        wide = xp.zeros(a.shape[:3] + (2 * a.shape[3],))
+        wide[..., ::2] = a
+        return wide[..., ::2]
+    return a
+
+
+@pytest.mark.parametrize("x_layout", ["nchw", "channels-last", "strided"])
+@pytest.mark.parametrize("g_layout", ["nchw", "channels-last"])
+def test_batch_norm_in_training_in_every_memory_layout(x_layout, g_layout, host_rng):
+    """The fused op (its sums are matrix-vector products chosen by x's memory layout, its
+    passes laid out like x or like g) against the closed form in float64: y = x̂γ + β,
+    ∂L/∂x = γ/√(σ² + ε)·(g − mean(g) − x̂·mean(g·x̂)), ∂L/∂γ = Σ g·x̂, ∂L/∂β = Σ g; and the
+    first-order pass on arrays equals the recorded one bit for bit. atol 1e-10: the values
+    are O(1) and float64 sums of 84 terms round at ~1e-15."""
+    x0, g0 = host_rng.normal(2.0, 3.0, size=(4, 3, 7, 5)), host_rng.normal(size=(4, 3, 7, 5))
+    w0, b0 = host_rng.normal(size=3), host_rng.normal(size=3)
+    axes, eps = (0, 2, 3), 1e-5
+    mu, var = x0.mean(axis=axes, keepdims=True), x0.var(axis=axes, keepdims=True)
+    xhat = (x0 - mu) / np.sqrt(var + eps)
+    w, b = w0.reshape(1, 3, 1, 1), b0.reshape(1, 3, 1, 1)
+    dx = w / np.sqrt(var + eps) * (g0 - g0.mean(axis=axes, keepdims=True)
+                                   - xhat * (g0 * xhat).mean(axis=axes, keepdims=True))
+    expected = [dx, (g0 * xhat).sum(axis=axes), g0.sum(axis=axes)]
+    results = []
+    for create_graph in (False, True):
+        inputs = [tg.Tensor(_laid_out(x0, x_layout), requires_grad=True),
+                  t64(w0, requires_grad=True), t64(b0, requires_grad=True)]
+        y = F.batch_norm(inputs[0], None, None, inputs[1], inputs[2], training=True)
+        np.testing.assert_allclose(y.numpy(), xhat * w + b, rtol=0, atol=1e-10)
+        results.append(tg.grad(y, inputs, grad_outputs=tg.Tensor(_laid_out(g0, g_layout)),
+                               create_graph=create_graph))
+        for got, want in zip(results[-1], expected):
+            np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1e-10)
+    for plain, recorded in zip(*results):
+        np.testing.assert_array_equal(plain.numpy(), recorded.numpy())
+
+
 def test_errors_name_the_problem():
     x = t64(np.zeros((1, 2, 5, 5)))
     with pytest.raises(ValueError, match="input has 2 channels"):

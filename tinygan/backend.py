@@ -276,6 +276,7 @@ def scatter_add(target, index, values):
 
 
 _malloc = {"tuned": None}
+KEPT_MMAP_THRESHOLD, KEPT_TRIM_THRESHOLD = 64 << 20, 256 << 20     # bytes
 
 
 def retain_freed_memory():
@@ -292,7 +293,8 @@ def retain_freed_memory():
             try:
                 import ctypes
                 libc = ctypes.CDLL("libc.so.6")
-                _malloc["tuned"] = bool(libc.mallopt(-3, 64 << 20)) and bool(libc.mallopt(-1, 256 << 20))
+                _malloc["tuned"] = (bool(libc.mallopt(-3, KEPT_MMAP_THRESHOLD))
+                                     and bool(libc.mallopt(-1, KEPT_TRIM_THRESHOLD)))
             except (OSError, AttributeError):        # not glibc: macOS, Windows, musl
                 pass
     return _malloc["tuned"]

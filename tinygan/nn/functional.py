@@ -3,13 +3,13 @@ activations and losses, so ``import tinygan.nn.functional as F`` works as in PyT
 from tinygan import backend
 from tinygan.backend import get_array_module
 from tinygan.ops import (leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh,  # noqa: F401
-                         exp, sqrt)
+                         exp)
 from tinygan.ops.layers import linear as _linear, masked_scale, maxout as _maxout
-from tinygan.ops.reductions import logsumexp, sum as reduce_sum, mean, var
+from tinygan.ops.reductions import logsumexp, sum as reduce_sum, mean
 from tinygan.tensor import Tensor, as_tensor
 from tinygan.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                                discriminator_loss, generator_loss)
-from tinygan.ops.conv import (avg_pool2d, batch_norm2d, conv2d, conv_transpose2d,  # noqa: F401
+from tinygan.ops.conv import (avg_pool2d, batch_norm, batch_norm2d, conv2d, conv_transpose2d,  # noqa: F401
                               flatten, max_pool2d, unflatten)
 
 __all__ = ["linear", "maxout", "dropout", "batch_norm", "log_softmax", "softmax", "relu",
@@ -55,35 +55,6 @@ def dropout(x, p=0.5, training=True):
     draws = backend.rng().integers(0, _DRAW_LEVELS, size=x.shape,
                                    dtype=get_array_module(x.data).uint16)
     return masked_scale(x, keep=draws < threshold, scale=_DRAW_LEVELS / threshold)
-
-
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=True,
-               momentum=0.1, eps=1e-5):
-    """y = (x − μ) / √(σ² + ε) · γ + β over the batch axis (Ioffe & Szegedy 2015).
-
-    In training μ, σ² are the batch's (gradients flow through them, derived from the ops)
-    and the running estimates move by ``momentum`` (unbiased variance, as PyTorch);
-    in evaluation the running estimates are used.
-    """
-    x = as_tensor(x)
-    if training:
-        if x.shape[0] < 2:
-            raise ValueError("batch_norm in training mode needs at least 2 samples per batch")
-        mu = mean(x, axis=0)
-        sigma2 = var(x, axis=0)
-        n = x.shape[0]
-        running_mean *= 1 - momentum
-        running_mean += momentum * mu.data
-        running_var *= 1 - momentum
-        running_var += momentum * sigma2.data * (n / (n - 1))
-    else:
-        mu, sigma2 = Tensor(running_mean), Tensor(running_var)
-    out = (x - mu) / sqrt(sigma2 + eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
 
 
 def log_softmax(x, axis=-1):
