@@ -615,9 +615,8 @@ def _batch_norm_training(x, weight, bias, *, running_mean, running_var, momentum
     Computed as (x − μ) · γ/√(σ² + ε) + β: four elementwise passes over x (x − μ, its
     square, the product and the shift, none of them broadcasting: ``_spread``) and two
     matrix-vector sums; x − μ and 1/√(σ² + ε) are kept for the backward, which makes its
-    x̂ terms from them. Moves the running
-    estimates (arrays, or None) in place by ``momentum``, with the unbiased variance (as
-    PyTorch)."""
+    x̂ terms from them. Moves the running estimates (arrays, or None) in place by
+    ``momentum``, with the unbiased variance (as PyTorch)."""
     count = x.size // x.shape[1]
     if count < 2:
         raise ValueError("batch norm in training mode needs more than one value per channel "
