@@ -638,17 +638,16 @@ def _batch_norm_training(x, weight, bias, *, running_mean, running_var, momentum
     return out
 
 
+def _example_training(x, weight, bias):
+    return batch_norm_training(x, weight, bias, running_mean=None, running_var=None,
+                               momentum=0.1, eps=1e-5)
+
+
 batch_norm_training = op(
     grads=(_batch_norm_grad_x, _batch_norm_grad_weight, _batch_norm_grad_bias), public=False,
     arrays=True, name="batch_norm_training",
-    cases=(Case(((4, 3, 2, 2), (3,), (3,)), label="NCHW",
-                call=lambda x, w, b: batch_norm_training(x, w, b, running_mean=None,
-                                                         running_var=None, momentum=0.1,
-                                                         eps=1e-5)),
-           Case(((5, 3), (3,), (3,)), label="(N, C)",
-                call=lambda x, w, b: batch_norm_training(x, w, b, running_mean=None,
-                                                         running_var=None, momentum=0.1,
-                                                         eps=1e-5))))(_batch_norm_training)
+    cases=(Case(((4, 3, 2, 2), (3,), (3,)), label="NCHW", call=_example_training),
+           Case(((5, 3), (3,), (3,)), label="(N, C)", call=_example_training)))(_batch_norm_training)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
