@@ -33,15 +33,21 @@ class Adam(Optimizer):
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         if fused.adam_(parameter.data, m, v, grad, beta1, beta2, t, group["lr"], group["eps"]):
             return                                   # the lines below, in one GPU kernel
+        root_bias2 = (1 - beta2 ** t) ** 0.5
         split_elementwise(_adam_step, (parameter.data, grad, m, v),
-                          (beta1, beta2, group["lr"] / (1 - beta1 ** t), 1 - beta2 ** t,
-                           group["eps"]), scratch=2)
+                          (beta1, beta2, group["lr"] * root_bias2 / (1 - beta1 ** t),
+                           group["eps"] * root_bias2), scratch=2)
 
 
-def _adam_step(parameter, grad, m, v, step, denominator, beta1, beta2, lr_hat, bias2, eps):
+def _adam_step(parameter, grad, m, v, step, denominator, beta1, beta2, lr_hat, eps_hat):
     """The update of the class docstring, in place, on arrays or on matching slices of
-    them; ``lr_hat`` = η / (1 − β₁ᵗ), ``bias2`` = 1 − β₂ᵗ; ``step`` and ``denominator``
-    are split_elementwise's reused work buffers (no temporaries)."""
+    them, with both bias corrections folded into two scalars (one pass fewer than
+    dividing v by 1 − β₂ᵗ):
+
+        η m̂ / (√v̂ + ε) = η̂ m / (√v + ε̂),  η̂ = η √(1 − β₂ᵗ) / (1 − β₁ᵗ),  ε̂ = ε √(1 − β₂ᵗ)
+
+    ``step`` and ``denominator`` are split_elementwise's reused work buffers (no
+    temporaries)."""
     xp = get_array_module(parameter)
     m *= beta1
     xp.multiply(grad, 1 - beta1, out=step)
@@ -50,9 +56,8 @@ def _adam_step(parameter, grad, m, v, step, denominator, beta1, beta2, lr_hat, b
     xp.multiply(grad, grad, out=step)
     step *= 1 - beta2
     v += step
-    xp.divide(v, bias2, out=denominator)
-    xp.sqrt(denominator, out=denominator)
-    denominator += eps
+    xp.sqrt(v, out=denominator)
+    denominator += eps_hat
     xp.multiply(m, lr_hat, out=step)
     step /= denominator
     parameter -= step
