@@ -50,6 +50,26 @@ def test_maxout_equals_max_over_pieces(host_rng):
     np.testing.assert_array_equal(F.maxout(_f64(x, False), 4).numpy(), expected)
 
 
+@pytest.mark.parametrize("slope", [0.2, 0.01, 0.0, 1.0, 1.5, -0.5])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_leaky_relu_is_exactly_its_definition_at_every_kind_of_input(slope, dtype, host_rng):
+    """y = x for x > 0 else s·x, and ∂y/∂x = 1 for x > 0 else s (NaN included, as PyTorch's
+    leaky_relu_backward), bit for bit, for slopes inside [0, 1] (the two-pass max form)
+    and outside it (the general form), at 0, −0, ±inf, NaN and random values."""
+    x = np.concatenate([[0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30],
+                        host_rng.standard_normal(57) * 3]).astype(dtype)
+    s = np.asarray(slope, dtype=dtype)
+    leaf = tg.tensor(x, requires_grad=True)
+    y = F.leaky_relu(leaf, slope)
+    y.backward(tg.tensor(np.ones_like(x)))
+    with np.errstate(invalid="ignore"):
+        expected = np.where(x > 0, x, x * s)
+    np.testing.assert_array_equal(y.numpy(), expected)
+    np.testing.assert_array_equal(np.signbit(y.numpy()), np.signbit(expected))  # zeros' signs
+    assert y.dtype == x.dtype
+    np.testing.assert_array_equal(leaf.grad.numpy(), np.where(x > 0, 1, s).astype(dtype))
+
+
 def test_dropout_in_eval_is_identity_and_gradchecks(host_rng):
     layer = nn.Dropout(0.5).eval()
     x = _f64(host_rng.standard_normal((3, 4)))

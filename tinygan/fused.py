@@ -54,7 +54,7 @@ _SOURCES = {
     "softplus": ("T x", "T y", "y = fmax(x, (T)0) + log1p(exp(-fabs(x)))"),
     "bce": ("T l, T t", "T y", "y = fmax(l, (T)0) + log1p(exp(-fabs(l))) - t * l"),
     "bce_grad": ("T g, T l, T t", "T y", "y = g * ((T)0.5 * ((T)1 + tanh(l * (T)0.5)) - t)"),
-    "leaky_slope": ("T x, T s", "T y", "y = x > (T)0 ? (T)1 : (x <= (T)0 ? s : (T)0)"),
+    "leaky_slope": ("T x, T s", "T y", "y = x > (T)0 ? (T)1 : s"),
     "masked_scale": ("T x, bool keep, T scale", "T y", "y = keep ? x * scale : (T)0"),
     # y has shape (n, units), x (n, pieces·units) piece-major; NaN wins, as in maximum().
     "maxout": (
@@ -155,8 +155,8 @@ def bce_grad(g, logits, targets):
 
 
 def leaky_slope(x, negative_slope):
-    """LeakyReLU's slope: 1 where x > 0, s where x ≤ 0, 0 where x is NaN (as the unfused
-    formulation, five launches)."""
+    """LeakyReLU's slope: 1 where x > 0, else s (NaN included), as the unfused formulation
+    (two launches)."""
     cupy = _cupy(x)
     return None if cupy is None else _launch(cupy, "leaky_slope", x, _scalar(x, negative_slope))
 

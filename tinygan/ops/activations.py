@@ -36,20 +36,27 @@ def relu(x):
 
 
 def _slope(x, negative_slope):
-    """1 where x > 0, else the negative slope s: exactly [x ≤ 0]·s + [x > 0]."""
+    """1 where x > 0, else the negative slope s (NaN included, as in PyTorch), exactly:
+    [x > 0] written as 0/1 floats, then max(·, s) when 0 ≤ s ≤ 1 (two passes), else
+    b + (1 − b)·s."""
     slope = fused.leaky_slope(x, negative_slope)       # one GPU kernel on CuPy arrays
     if slope is not None:
         return slope
-    slope = (x <= 0).astype(x.dtype)
-    slope *= negative_slope
-    slope += x > 0
-    return slope
+    xp = get_array_module(x)
+    slope = xp.greater(x, 0, out=xp.empty_like(x))
+    if 0 <= negative_slope <= 1:
+        return xp.maximum(slope, negative_slope, out=slope)
+    return slope + (1 - slope) * negative_slope
 
 
 @op(grads=(lambda g, y, x, negative_slope: g * constant(_slope, x, negative_slope),),
     methods=("leaky_relu",), arrays=True, cases=(Case(((4, 5),), call=lambda x: leaky_relu(x, 0.2)),))
 def leaky_relu(x, negative_slope=0.01):
-    """y = x if x > 0 else s·x;  ∂y/∂x = 1 if x > 0 else s."""
+    """y = x if x > 0 else s·x;  ∂y/∂x = 1 if x > 0 else s. For 0 < s ≤ 1 that is
+    max(x, s·x), two passes."""
+    if 0 < negative_slope <= 1:                  # (s = 0 would give max(∞, 0·∞) = NaN)
+        y = x * negative_slope
+        return get_array_module(x).maximum(x, y, out=y)
     return x * _slope(x, negative_slope)
 
 
