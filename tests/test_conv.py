@@ -108,6 +108,29 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(shape, kernel, stride, paddin
     assert abs(lhs - rhs) < ATOL * max(1.0, abs(lhs))
 
 
+@pytest.mark.parametrize("stride, padding, output_padding, dilation",
+                         [((2, 2), (1, 1), (1, 1), (1, 1)), ((1, 2), (0, 1), (1, 0), (2, 1))])
+def test_a_transposed_convolution_builds_its_gradients_im2col_once(
+        stride, padding, output_padding, dilation, host_rng, monkeypatch):
+    """Its first-order backward makes g's im2col matrix once: the input rule (conv2d(g, w))
+    keeps it for the weight rule (conv2d_weight(g, x)), which needs the same matrix. The
+    gradients equal the recorded pass's (which rebuilds it; float64, ATOL), and nothing is
+    kept once g is gone."""
+    from tinygan.ops import conv
+    x = t64(host_rng.normal(size=(2, 3, 4, 5)), requires_grad=True)
+    w = t64(host_rng.normal(size=(3, 2, 3, 2)), requires_grad=True)
+    y = F.conv_transpose2d(x, w, None, stride, padding, output_padding, 1, dilation)
+    r = t64(host_rng.normal(size=y.shape))
+    recorded = tg.grad((y * r).sum(), [x, w], create_graph=True)
+    calls, original = [], conv._im2col
+    monkeypatch.setattr(conv, "_im2col", lambda *a: calls.append(a) or original(*a))
+    (y * r).sum().backward()                  # g, the product rule's array, dies after use
+    assert len(calls) == 1
+    for leaf, expected in zip((x, w), recorded):
+        np.testing.assert_allclose(leaf.grad.numpy(), expected.numpy(), rtol=0, atol=ATOL)
+    assert not conv._COLUMNS
+
+
 def test_a_delta_kernel_is_a_shift(host_rng):
     """w = e_(a, b) (one channel): y[i, j] = x[i + a − p, j + b − p] (0 outside)."""
     x = host_rng.normal(size=(2, 1, 5, 6))

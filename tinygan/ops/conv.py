@@ -83,6 +83,20 @@ def _save(output, value):
     _SAVED[id(output)] = value
 
 
+_COLUMNS = {}   # id(a gradient array) -> its im2col matrix, from the rule that made it first
+
+
+def _keep_columns(g, columns):
+    """Keep g's im2col matrix for a second rule of the same backward step (a transposed
+    convolution's weight rule, which takes it, after its input rule), at most while g
+    lives."""
+    try:
+        weakref.finalize(g, _COLUMNS.pop, id(g), None)
+    except TypeError:
+        return
+    _COLUMNS[id(g)] = columns
+
+
 # ----- im2col and col2im on arrays ------------------------------------------------------------
 
 def _as_strided(x, shape, strides):
@@ -210,14 +224,19 @@ def _conv2d(x, weight, bias=None, *, stride, padding, dilation):
     if min(out_size) < 1:
         raise ValueError(f"conv2d: the kernel {kernel} (dilation {dilation}) does not fit "
                          f"the padded input {x.shape[2:]} (padding {padding})")
-    cols = _im2col(x, kernel, stride, padding, dilation, out_size)
-    out = cols @ _weight_matrix(weight).T                            # (N·Ho·Wo, O)
-    if bias is not None:
-        out += bias
-    out = out.reshape(x.shape[0], *out_size, weight.shape[0]).transpose(0, 3, 1, 2)
+    out, cols = _correlate(x, weight, bias, stride, padding, dilation, out_size)
     if is_grad_enabled():
         _save(out, cols)                           # the weight gradient needs them again
     return out
+
+
+def _correlate(x, weight, bias, stride, padding, dilation, out_size):
+    """conv2d's output (an NCHW view of channels-last memory) and x's im2col matrix."""
+    cols = _im2col(x, weight.shape[2:], stride, padding, dilation, out_size)
+    out = cols @ _weight_matrix(weight).T                            # (N·Ho·Wo, O)
+    if bias is not None:
+        out += bias
+    return out.reshape(x.shape[0], *out_size, weight.shape[0]).transpose(0, 3, 1, 2), cols
 
 
 def _bias_grad(g, y, x, weight, bias, **params):
@@ -287,13 +306,24 @@ def _conv_transpose2d(x, weight, bias=None, *, stride, padding, output_padding, 
 
 
 def _transposed_grad_x(g, y, x, weight, bias=None, *, stride, padding, output_padding, dilation):
-    return _run("conv2d", g, weight, stride=stride, padding=padding, dilation=dilation)
+    """conv2d(g, w) at x's positions (an output_padding of at least the stride, which a
+    larger dilation allows, gives conv2d(g, w) a row or column more, which no input pixel
+    has). On arrays (first order) g's im2col matrix is kept for the weight rule, which
+    needs the same matrix."""
+    if isinstance(g, Tensor):
+        h, w = x.shape[2:]
+        grad = _run("conv2d", g, weight, stride=stride, padding=padding, dilation=dilation)
+        return grad if grad.shape[2:] == (h, w) else grad[:, :, :h, :w]
+    grad, columns = _correlate(g, weight, None, stride, padding, dilation, x.shape[2:])
+    _keep_columns(g, columns)
+    return grad
 
 
 def _transposed_grad_weight(g, y, x, weight, bias=None, *, stride, padding, output_padding,
                             dilation):
+    columns = None if isinstance(g, Tensor) else _COLUMNS.pop(id(g), None)
     return _run("conv2d_weight", g, x, kernel_size=weight.shape[2:], stride=stride,
-                padding=padding, dilation=dilation)
+                padding=padding, dilation=dilation, columns=columns)
 
 
 op(grads=(_transposed_grad_x, _transposed_grad_weight, _bias_grad), name="conv_transpose2d",
@@ -305,6 +335,10 @@ op(grads=(_transposed_grad_x, _transposed_grad_weight, _bias_grad), name="conv_t
           Case(((1, 2, 3, 4), (2, 1, 3, 2)),
                call=lambda x, w: conv_transpose2d(x, w, stride=(2, 1), padding=(1, 0),
                                                   dilation=(1, 2)), label="dilation, pairs"),
+          Case(((1, 2, 3, 3), (2, 1, 2, 2)),
+               call=lambda x, w: conv_transpose2d(x, w, stride=(2, 1), padding=(1, 0),
+                                                  output_padding=(1, 1), dilation=(1, 2)),
+               label="output_padding ≥ stride under dilation"),
           Case(((2, 2, 2, 2), (2, 3, 4, 4), (3,)),
                call=lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1),
                label="bias")))(_conv_transpose2d)
