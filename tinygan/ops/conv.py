@@ -83,18 +83,25 @@ def _save(output, value):
     _SAVED[id(output)] = value
 
 
-_COLUMNS = {}   # id(a gradient array) -> its im2col matrix, from the rule that made it first
+_PASSED = {}    # (id(a gradient array), name) -> a value one rule made for a later one
 
 
-def _keep_columns(g, columns):
-    """Keep g's im2col matrix for a second rule of the same backward step (a transposed
-    convolution's weight rule, which takes it, after its input rule), at most while g
-    lives."""
+def _pass_on(g, name, value):
+    """Keep ``value`` for a later rule of the same first-order backward step, which takes
+    it with ``_taken`` (a transposed convolution's input rule passes g's im2col matrix to
+    its weight rule; batch norm's input rule its sums to the γ and β rules); kept at most
+    while g lives."""
     try:
-        weakref.finalize(g, _COLUMNS.pop, id(g), None)
-    except TypeError:
+        weakref.finalize(g, _PASSED.pop, (id(g), name), None)
+    except TypeError:                   # an array type without weak references: recompute
         return
-    _COLUMNS[id(g)] = columns
+    _PASSED[(id(g), name)] = value
+
+
+def _taken(g, name):
+    """What an earlier rule passed on for g under ``name``; None in a recorded pass (g a
+    Tensor) or when no rule did."""
+    return None if isinstance(g, Tensor) else _PASSED.pop((id(g), name), None)
 
 
 # ----- im2col and col2im on arrays ------------------------------------------------------------
@@ -315,13 +322,13 @@ def _transposed_grad_x(g, y, x, weight, bias=None, *, stride, padding, output_pa
         grad = _run("conv2d", g, weight, stride=stride, padding=padding, dilation=dilation)
         return grad if grad.shape[2:] == (h, w) else grad[:, :, :h, :w]
     grad, columns = _correlate(g, weight, None, stride, padding, dilation, x.shape[2:])
-    _keep_columns(g, columns)
+    _pass_on(g, "im2col", columns)
     return grad
 
 
 def _transposed_grad_weight(g, y, x, weight, bias=None, *, stride, padding, output_padding,
                             dilation):
-    columns = None if isinstance(g, Tensor) else _COLUMNS.pop(id(g), None)
+    columns = _taken(g, "im2col")
     return _run("conv2d_weight", g, x, kernel_size=weight.shape[2:], stride=stride,
                 padding=padding, dilation=dilation, columns=columns)
 
@@ -620,12 +627,15 @@ def _input_grad(out, g, centred, work, mean_g, c, k):
 def _batch_norm_grad_x(g, y, x, weight, bias, *, running_mean, running_var, momentum, eps):
     centred, inv = _kept(y, x, eps)
     scale = 1.0 / (x.size // x.shape[1])
-    mean_g = same_kind(channel_sum, g) * scale
-    c = same_kind(channel_sum, g * centred) * scale * inv * inv
+    sum_g, sum_gc = same_kind(channel_sum, g), same_kind(channel_sum, g * centred)
+    mean_g = sum_g * scale
+    c = sum_gc * scale * inv * inv
     k = inv * weight
     if isinstance(g, Tensor):
         return (g - _per_channel(mean_g, x.ndim) - centred * _per_channel(c, x.ndim)) \
             * _per_channel(k, x.ndim)
+    _pass_on(g, "Σ g", sum_g)                      # the β rule's sum, and the γ rule's
+    _pass_on(g, "Σ g·(x − μ)", sum_gc)
     xp = get_array_module(g)            # the same operations, with no temporaries; out in
     out, work = xp.empty_like(g), xp.empty_like(centred)     # g's memory layout, work in x's
     _input_grad(out, g, centred, work, _spread(mean_g, g), _spread(c, centred), _spread(k, g))
@@ -634,11 +644,13 @@ def _batch_norm_grad_x(g, y, x, weight, bias, *, running_mean, running_var, mome
 
 def _batch_norm_grad_weight(g, y, x, weight, bias, *, running_mean, running_var, momentum, eps):
     centred, inv = _kept(y, x, eps)
-    return same_kind(channel_sum, g * centred) * inv
+    sum_gc = _taken(g, "Σ g·(x − μ)")
+    return (same_kind(channel_sum, g * centred) if sum_gc is None else sum_gc) * inv
 
 
 def _batch_norm_grad_bias(g, y, x, weight, bias, *, running_mean, running_var, momentum, eps):
-    return same_kind(channel_sum, g)
+    sum_g = _taken(g, "Σ g")
+    return same_kind(channel_sum, g) if sum_g is None else sum_g
 
 
 def _batch_norm_training(x, weight, bias, *, running_mean, running_var, momentum, eps):
