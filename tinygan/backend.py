@@ -341,7 +341,10 @@ def split_elementwise(kernel, arrays, args=(), threads=None, scratch=0):
     ``kernel`` must be elementwise: each output element depends only on the same element
     of the inputs, so every slicing gives bit for bit the same result as one call (an
     optimizer's in-place update is; a sum is not). NumPy releases the GIL inside its
-    loops, so the slices run on separate cores as PyTorch's multithreaded ``add_`` does.
+    loops, so the slices can run on separate cores as PyTorch's multithreaded ``add_``
+    does — when a core is free: right after a matrix product OpenBLAS's idle threads still
+    spin on theirs, and each call hands the GIL over, so in training on two cores the
+    second thread gains nothing measurable (benchmarks/PROFILE.md §9).
     Blocks: an update makes a dozen passes over arrays of millions of elements; on whole
     arrays each pass streams them from memory, on blocks of 32k elements every pass after
     the first finds them in the core's cache (Adam over 6.4 M parameters, one thread:
