@@ -94,7 +94,8 @@ def test_leaky_relu_kernel_is_exact(cupy, host_rng):
         return leaf.grad.data
     on, off = both(grad)
     np.testing.assert_array_equal(on, off)
-    assert on[0, 4] == np.float32(0.2) and on[0, 5] == 1 and on[0, 6] == np.float32(0.2)  # NaN: s, as PyTorch
+    # NaN gets the slope s, as in PyTorch; +inf 1, −inf s
+    assert on[0, 4] == np.float32(0.2) and on[0, 5] == 1 and on[0, 6] == np.float32(0.2)
 
 
 def test_dropout_mask_kernel_is_exact(cupy, host_rng):

@@ -318,9 +318,9 @@ def _transposed_grad_x(g, y, x, weight, bias=None, *, stride, padding, output_pa
     has). On arrays (first order) g's im2col matrix is kept for the weight rule, which
     needs the same matrix."""
     if isinstance(g, Tensor):
-        h, w = x.shape[2:]
+        height, width = x.shape[2:]
         grad = _run("conv2d", g, weight, stride=stride, padding=padding, dilation=dilation)
-        return grad if grad.shape[2:] == (h, w) else grad[:, :, :h, :w]
+        return grad if grad.shape[2:] == (height, width) else grad[:, :, :height, :width]
     grad, columns = _correlate(g, weight, None, stride, padding, dilation, x.shape[2:])
     _pass_on(g, "im2col", columns)
     return grad

@@ -44,7 +44,8 @@ def _adam_step(parameter, grad, m, v, step, denominator, beta1, beta2, lr_hat, e
     them, with both bias corrections folded into two scalars (one pass fewer than
     dividing v by 1 − β₂ᵗ):
 
-        η m̂ / (√v̂ + ε) = η̂ m / (√v + ε̂),  η̂ = η √(1 − β₂ᵗ) / (1 − β₁ᵗ),  ε̂ = ε √(1 − β₂ᵗ)
+        η m̂ / (√v̂ + ε) = η̂ m / (√v + ε̂),
+        η̂ = η √(1 − β₂ᵗ) / (1 − β₁ᵗ),  ε̂ = ε √(1 − β₂ᵗ)
 
     ``step`` and ``denominator`` are split_elementwise's reused work buffers (no
     temporaries)."""
