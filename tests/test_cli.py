@@ -257,6 +257,26 @@ def test_dcgan_model_trains_and_interpolates(tmp_path):
     assert toy.returncode == 2 and "dcgan model is for MNIST" in toy.stderr
 
 
+def test_dcgan_fc_switches_the_fully_connected_layers(tmp_path):
+    """--dcgan-fc 0 gives the all-convolutional pair (z projected by a 7×7 transposed
+    convolution, D's logit from a 7×7 convolution); a negative size, or the switch on another
+    model, is refused in one line before anything is written."""
+    run = tmp_path / "allconv"
+    result = tinygan("train", "--dataset", "mnist-5k", "--model", "dcgan", "--dcgan-fc", "0",
+                     "--g-hidden", "8", "--d-hidden", "8", "--steps", "1", "--out", run, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((run / "config.json").read_text())["dcgan_fc"] == 0
+    shapes = {tuple(v.shape) for v in np.load(run / "checkpoint.npz").values()}
+    assert (100, 16, 7, 7) in shapes and (1, 16, 7, 7) in shapes        # G1 and D3, no Linear
+    assert not any(len(s) == 2 and 1024 in s for s in shapes)
+    for args, message in ((("--model", "dcgan", "--dcgan-fc", "-1"), "dcgan_fc must be ≥ 0 (0 = off), got -1"),
+                          (("--dcgan-fc", "256"), "dcgan_fc is a layer of the DCGAN (model dcgan), "
+                                                  "not of mnist_2014")):
+        bad = tinygan("train", "--dataset", "mnist-5k", *args, "--out", tmp_path / "bad")
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()
+
+
 def test_stabiliser_switches_reach_the_run_and_resume_checks_them(tmp_path):
     """--feature-matching, --minibatch-kernels/--minibatch-kernel-dim and --d-batch-norm are
     saved in config.json, train, and a resume that contradicts them is refused."""

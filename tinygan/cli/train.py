@@ -37,7 +37,8 @@ OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_
              "optimizer", "beta1", "beta2", "update", "d_loss_scale", "noise_range",
              "noise_components", "noise_sigma",
              "marginal_clip", "feature_matching", "minibatch_kernels", "minibatch_kernel_dim",
-             "d_batch_norm", "noise", "noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth")
+             "d_batch_norm", "noise", "noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth",
+             "dcgan_fc")
 
 
 def add_parser(verbs):
@@ -63,6 +64,10 @@ def add_parser(verbs):
     parser.add_argument("--d-hidden", type=int,
                         help="MLPs: D's hidden units per layer; the DCGAN: D's channels at 14×14")
     parser.add_argument("--d-depth", type=int, help="MLPs: D's hidden layers")
+    parser.add_argument("--dcgan-fc", type=int,
+                        help="the DCGAN: units of the fully connected hidden layer after G's z "
+                             "and before D's logit (the preset: InfoGAN's 1024; 0: none, "
+                             "all-convolutional)")
     parser.add_argument("--steps", type=int, help="generator updates (default: the preset's)")
     parser.add_argument("--batch-size", type=int, help="m, samples per minibatch")
     parser.add_argument("--k", type=int, help="discriminator (critic) steps per generator step")

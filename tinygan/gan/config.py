@@ -209,6 +209,8 @@ class GANConfig:
         need(self.model == "mlp" or (self.minibatch_kernels == 0 and self.d_batch_norm == "none"),
              f"minibatch discrimination and reference/virtual batch norm are built into the MLP "
              f"discriminator (model mlp), not into {self.model}")
+        need(self.model == "dcgan" or self.dcgan_fc == 0,
+             f"dcgan_fc is a layer of the DCGAN (model dcgan), not of {self.model}")
         if problems:
             raise ConfigError("; ".join(problems))
         return self
