@@ -269,9 +269,11 @@ def test_dcgan_fc_switches_the_fully_connected_layers(tmp_path):
     shapes = {tuple(v.shape) for v in np.load(run / "checkpoint.npz").values()}
     assert (100, 16, 7, 7) in shapes and (1, 16, 7, 7) in shapes        # G1 and D3, no Linear
     assert not any(len(s) == 2 and 1024 in s for s in shapes)
-    for args, message in ((("--model", "dcgan", "--dcgan-fc", "-1"), "dcgan_fc must be ≥ 0 (0 = off), got -1"),
-                          (("--dcgan-fc", "256"), "dcgan_fc is a layer of the DCGAN (model dcgan), "
-                                                  "not of mnist_2014")):
+    refusals = ((("--model", "dcgan", "--dcgan-fc", "-1"),
+                 "dcgan_fc must be ≥ 0 (0 = off), got -1"),
+                (("--dcgan-fc", "256"),
+                 "dcgan_fc is a layer of the DCGAN (model dcgan), not of mnist_2014"))
+    for args, message in refusals:
         bad = tinygan("train", "--dataset", "mnist-5k", *args, "--out", tmp_path / "bad")
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()
