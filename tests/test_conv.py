@@ -79,11 +79,12 @@ def test_conv2d_matches_the_loop_definition(shape, kernel, stride, padding, dila
 
 @pytest.mark.parametrize("shape, kernel, stride, padding, dilation", GEOMETRIES)
 @pytest.mark.parametrize("output_padding", [0, 1])
+@pytest.mark.parametrize("channels", [2, 32])       # 32: strided ones by phases (_phases)
 def test_conv_transpose2d_matches_the_loop_definition(shape, kernel, stride, padding, dilation,
-                                                      output_padding, host_rng):
+                                                      output_padding, channels, host_rng):
     extra = tuple(min(output_padding, max(s, d) - 1) for s, d in zip(stride, dilation))
     x = host_rng.normal(size=shape)
-    w = host_rng.normal(size=(shape[1], 2, *kernel))
+    w = host_rng.normal(size=(shape[1], channels, *kernel))
     y = F.conv_transpose2d(t64(x), t64(w), None, stride, padding, extra, 1, dilation)
     expected = loop_conv_transpose2d(x, w, stride, padding, extra, dilation)
     assert y.shape == expected.shape

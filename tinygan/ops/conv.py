@@ -5,8 +5,10 @@ im2col: the kH×kW windows of the zero-padded input are a strided *view* of it
 and one column per (kernel offset, input channel), and the convolution is one matrix
 product with the weight. Inside, images are channels-last (N, H, W, C): a window's
 innermost axis is then the contiguous channel axis, so the im2col copy and the col2im
-sum move runs of C floats. Outputs are NCHW views of channels-last memory; the next
-convolution's channels-last copy of them is then free.
+sum move runs of C floats. A strided transposed convolution with many output channels is
+one product too, its s² output phases sharing one im2col (``_phases``). Outputs are NCHW
+views of channels-last memory; the next convolution's channels-last copy of them is then
+free.
 
 Three ops, each linear in each input; their rules call each other, so gradients of any
 order work (a gradient penalty through a convolutional critic):
@@ -146,6 +148,10 @@ def _offset(a, b, stride, dilation, count):
             slice(b * dilation[1], b * dilation[1] + (count[1] - 1) * stride[1] + 1, stride[1]))
 
 
+_WIDE = 32      # output channels from which col2im makes one product per kernel offset and a
+                # strided transposed convolution takes ``_phases`` (fewer: thin products are slow)
+
+
 def _col2im(rows, weight, in_size, size, stride, padding, dilation, bias=None):
     """The transposed convolution's sum: for each kernel offset (a, b), the product
     rows @ w[:, :, a, b] (rows: the (N·H·W, in) channels-last input) is added into the
@@ -164,7 +170,7 @@ def _col2im(rows, weight, in_size, size, stride, padding, dilation, bias=None):
                       c), dtype=rows.dtype)
     if bias is not None:
         image[...] = bias                     # every output pixel starts at its bias
-    per_offset = c >= 32 and h * w > 1
+    per_offset = c >= _WIDE and h * w > 1
     if per_offset:
         taps = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))       # (kH, kW, in, out)
         block = xp.empty((rows.shape[0], c), dtype=rows.dtype)
@@ -178,6 +184,36 @@ def _col2im(rows, weight, in_size, size, stride, padding, dilation, bias=None):
             else:
                 part = cols[:, :, :, a, b]
             image[(slice(None),) + _offset(a, b, stride, dilation, (h, w))] += part
+    crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+    return crop.transpose(0, 3, 1, 2)
+
+
+def _phases(x, weight, size, stride, padding, bias=None):
+    """A strided transposed convolution (dilation 1) as one im2col product, with no sum of
+    strided slices: output pixel P = s·q + r of the padded image (r = P mod s, its *phase*)
+    receives x[q − t] · w[s·t + r] for t = 0 … T − 1, T = ⌈k / s⌉ (w zero beyond k). That
+    is a stride-1 correlation of x, zero-padded by T − 1, with T×T windows, and the s²
+    phases share the windows and differ only in their weights: one product
+    (N·Q1·Q2, T²·in) @ (T²·in, s²·out), Q = H + T − 1 per axis, makes every output pixel,
+    and one copy interleaves the phases. None when the crop reaches beyond the s·Q rows
+    (an output_padding larger than the padding)."""
+    xp = get_array_module(x)
+    (n, cin, h, w), (kh, kw), cout = x.shape, weight.shape[2:], weight.shape[1]
+    th, tw = -(-kh // stride[0]), -(-kw // stride[1])
+    qh, qw = h + th - 1, w + tw - 1
+    if padding[0] + size[0] > qh * stride[0] or padding[1] + size[1] > qw * stride[1]:
+        return None
+    cols = _im2col(x, (th, tw), (1, 1), (th - 1, tw - 1), (1, 1), (qh, qw))
+    taps = xp.zeros((cin, cout, th * stride[0], tw * stride[1]), dtype=weight.dtype)
+    taps[:, :, :kh, :kw] = weight
+    taps = taps.reshape(cin, cout, th, stride[0], tw, stride[1])[:, :, ::-1, :, ::-1]
+    matrix = xp.ascontiguousarray(taps.transpose(2, 4, 0, 3, 5, 1))   # (u1, u2, in, r1, r2, out)
+    out = cols @ matrix.reshape(th * tw * cin, -1)
+    if bias is not None:
+        out.reshape(-1, cout)[...] += bias              # each phase's pixels start at b
+    image = xp.empty((n, qh, stride[0], qw, stride[1], cout), dtype=out.dtype)
+    image[...] = out.reshape(n, qh, qw, *stride, cout).transpose(0, 1, 3, 2, 4, 5)
+    image = image.reshape(n, qh * stride[0], qw * stride[1], cout)
     crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
     return crop.transpose(0, 3, 1, 2)
 
@@ -273,7 +309,9 @@ op(grads=(_conv2d_grad_x, _conv2d_grad_weight, _bias_grad), name="conv2d", array
                call=lambda x, w: conv2d(x, w, stride=(1, 2), padding=(2, 0), dilation=(2, 1)),
                label="dilation, pairs"),
           Case(((2, 1, 4, 4), (2, 1, 2, 2), (2,)),
-               call=lambda x, w, b: conv2d(x, w, b, stride=2), label="bias")))(_conv2d)
+               call=lambda x, w, b: conv2d(x, w, b, stride=2), label="bias"),
+          Case(((1, 32, 4, 3), (2, 32, 4, 3)), call=lambda x, w: conv2d(x, w, stride=2, padding=1),
+               label="32 input channels (∂L/∂x by _phases)")))(_conv2d)
 
 
 @entry_point("conv2d")
@@ -308,6 +346,10 @@ def _conv_transpose2d(x, weight, bias=None, *, stride, padding, output_padding, 
     size = transposed_output_size((h, w), kernel, stride, padding, output_padding, dilation)
     if min(size) < 1:
         raise ValueError(f"conv_transpose2d: the padding {padding} leaves no output")
+    if _WIDE <= weight.shape[1] and min(stride) > 1 and dilation == (1, 1):
+        image = _phases(x, weight, size, stride, padding, bias)
+        if image is not None:
+            return image
     rows = _channels_last(x).reshape(n * h * w, x.shape[1])
     return _col2im(rows, weight, (h, w), size, stride, padding, dilation, bias)
 
@@ -348,7 +390,11 @@ op(grads=(_transposed_grad_x, _transposed_grad_weight, _bias_grad), name="conv_t
                label="output_padding ≥ stride under dilation"),
           Case(((2, 2, 2, 2), (2, 3, 4, 4), (3,)),
                call=lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1),
-               label="bias")))(_conv_transpose2d)
+               label="bias"),
+          Case(((1, 2, 2, 3), (2, 32, 4, 3), (32,)),
+               call=lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                     output_padding=(0, 1)),
+               label="32 output channels (by _phases)")))(_conv_transpose2d)
 
 
 @entry_point("conv_transpose2d")
