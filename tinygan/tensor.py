@@ -288,9 +288,11 @@ def _store_gradient(leaf, g, create_graph):
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
+    if leaf.grad is not None:
+        g = leaf.grad.data + g            # a new array (one pass, whatever g's layout)
     if not g.flags.c_contiguous:
         g = backend.get_array_module(g).ascontiguousarray(g)
-    leaf.grad = Tensor(g) if leaf.grad is None else Tensor(leaf.grad.data + g)
+    leaf.grad = Tensor(g)
 
 
 def _accumulate(grads, node, g):

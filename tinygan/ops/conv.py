@@ -165,6 +165,13 @@ def _col2im(rows, weight, in_size, size, stride, padding, dilation, bias=None):
     xp = get_array_module(rows)
     (h, w), (kh, kw), c = in_size, weight.shape[2:], weight.shape[1]
     n = rows.shape[0] // (h * w)
+    if h * w == 1 and dilation == (1, 1) and padding[0] + size[0] <= kh \
+            and padding[1] + size[1] <= kw:       # one window per image: the product is it
+        image = (rows @ _weight_matrix(weight)).reshape(n, kh, kw, c)
+        if bias is not None:
+            image += bias
+        crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+        return crop.transpose(0, 3, 1, 2)
     image = (xp.zeros if bias is None else xp.empty)((n, max((h - 1) * stride[0] + (kh - 1) * dilation[0] + 1, padding[0] + size[0]),
                       max((w - 1) * stride[1] + (kw - 1) * dilation[1] + 1, padding[1] + size[1]),
                       c), dtype=rows.dtype)
@@ -394,7 +401,10 @@ op(grads=(_transposed_grad_x, _transposed_grad_weight, _bias_grad), name="conv_t
           Case(((1, 2, 2, 3), (2, 32, 4, 3), (32,)),
                call=lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1,
                                                      output_padding=(0, 1)),
-               label="32 output channels (by _phases)")))(_conv_transpose2d)
+               label="32 output channels (by _phases)"),
+          Case(((2, 3, 1, 1), (3, 2, 3, 2), (2,)),
+               call=lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=(1, 0)),
+               label="1×1 input (one window per image)")))(_conv_transpose2d)
 
 
 @entry_point("conv_transpose2d")
