@@ -109,6 +109,30 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(shape, kernel, stride, paddin
     assert abs(lhs - rhs) < ATOL * max(1.0, abs(lhs))
 
 
+@pytest.mark.parametrize("shape, kernel, stride, padding, dilation", GEOMETRIES)
+@pytest.mark.parametrize("layout", ["NCHW", "channels-last"])
+def test_conv2d_weight_and_bias_gradients_match_their_sums(shape, kernel, stride, padding,
+                                                           dilation, layout, host_rng):
+    """∂L/∂w[o, c, a, b] = Σ_{n,i,j} g[n, o, i, j] · x_padded[n, c, i·s + a·d, j·s + b·d]
+    and ∂L/∂b[o] = Σ g[n, o, i, j], for a gradient in either memory layout (an NCHW one
+    with few columns takes a product per sample; a channels-last one, one product)."""
+    x = host_rng.normal(size=shape)
+    w = t64(host_rng.normal(size=(3, shape[1], *kernel)), requires_grad=True)
+    b = t64(host_rng.normal(size=3), requires_grad=True)
+    y = F.conv2d(t64(x), w, b, stride, padding, dilation)
+    g = host_rng.normal(size=y.shape)
+    if layout == "channels-last":
+        g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    y.backward(tg.tensor(g))
+    padded = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    (ho, wo), expected = y.shape[2:], np.zeros(w.shape)
+    for a, e in itertools.product(range(kernel[0]), range(kernel[1])):
+        window = padded[:, :, a * dilation[0]::stride[0], e * dilation[1]::stride[1]]
+        expected[:, :, a, e] = np.einsum("noij,ncij->oc", g, window[:, :, :ho, :wo])
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(b.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=0, atol=ATOL)
+
+
 @pytest.mark.parametrize("stride, padding, output_padding, dilation",
                          [((2, 2), (1, 1), (1, 1), (1, 1)), ((1, 2), (0, 1), (1, 0), (2, 1))])
 def test_a_transposed_convolution_builds_its_gradients_im2col_once(

@@ -290,7 +290,7 @@ def _correlate(x, weight, bias, stride, padding, dilation, out_size):
 
 
 def _bias_grad(g, y, x, weight, bias, **params):
-    return g.sum(axis=(0, 2, 3))
+    return same_kind(channel_sum, g)
 
 
 def _conv2d_grad_x(g, y, x, weight, bias=None, *, stride, padding, dilation):
@@ -441,11 +441,17 @@ def conv2d_weight(x, g, kernel_size, stride, padding, dilation, columns=None):
     ∂L/∂g = conv2d(x, h) for the gradient h reaching y.
 
     ``columns``: x's im2col matrix when conv2d's forward kept it (else it is rebuilt)."""
-    out_size = g.shape[2:]
+    (n, o), out_size = g.shape[:2], g.shape[2:]
     cols = _im2col(x, kernel_size, stride, padding, dilation, out_size) if columns is None \
         else columns
-    rows = _channels_last(g).reshape(-1, g.shape[1])                    # (N·Ho·Wo, O)
-    grad = (rows.T @ cols).reshape(g.shape[1], *kernel_size, x.shape[1])
+    if g.flags.c_contiguous and n * o * cols.shape[1] <= g.size:
+        # an NCHW g and few columns (D1's one input channel): a product per sample, summed,
+        # is quicker than g's channels-last copy
+        grad = (g.reshape(n, o, -1) @ cols.reshape(n, -1, cols.shape[1])).sum(axis=0)
+    else:
+        rows = _channels_last(g).reshape(-1, o)                         # (N·Ho·Wo, O)
+        grad = rows.T @ cols
+    grad = grad.reshape(o, *kernel_size, x.shape[1])
     return get_array_module(x).ascontiguousarray(grad.transpose(0, 3, 1, 2))
 
 
