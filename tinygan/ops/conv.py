@@ -636,6 +636,28 @@ channel_sum = op(grads=(_channel_sum_grad,), public=False, arrays=True, name="ch
                              label="strided")))(_channel_sum)
 
 
+def _channel_dot(a, b):
+    """y[c] = Σ a[n, c, …] · b[n, c, …] over every axis but the channel axis 1 (a per-channel
+    sum of products: batch norm's Σ(x − μ)² and Σ g·(x − μ));  ∂L/∂a = g[c] · b,
+    ∂L/∂b = g[c] · a.
+
+    One ``einsum`` (no array of products written out: 0.3 → 0.12 ms for a 7×7 map of 128
+    channels at batch 64)."""
+    axes = "nchwdt"[:a.ndim]
+    return get_array_module(a).einsum(f"{axes},{axes}->c", a, b)
+
+
+channel_dot = op(grads=(lambda g, y, a, b: _per_channel(g, a.ndim) * b,
+                        lambda g, y, a, b: _per_channel(g, a.ndim) * a),
+                 public=False, arrays=True, name="channel_dot",
+                 cases=(Case(((3, 4), (3, 4)), label="(N, C)"),
+                        Case(((2, 3, 2, 2), (2, 3, 2, 2)), label="NCHW"),
+                        Case(((2, 2, 2, 3), (2, 2, 2, 3)),
+                             call=lambda a, b: channel_dot(a.transpose(0, 3, 1, 2),
+                                                           b.transpose(0, 3, 1, 2)),
+                             label="channels-last")))(_channel_dot)
+
+
 def _per_channel(v, ndim):
     """A (C,) vector (array or Tensor) shaped (1, C, 1, …) to broadcast over ``ndim`` axes."""
     return v.reshape((1, -1) + (1,) * (ndim - 2))
@@ -647,7 +669,7 @@ def _statistics(x, eps):
     bits), so that its gradient is right at second order."""
     scale = 1.0 / (x.size // x.shape[1])
     centred = x - _per_channel(same_kind(channel_sum, x) * scale, x.ndim)
-    return centred, (same_kind(channel_sum, centred * centred) * scale + eps) ** -0.5
+    return centred, (_run("channel_dot", centred, centred) * scale + eps) ** -0.5
 
 
 def _kept(y, x, eps):
@@ -664,12 +686,6 @@ def _spread(v, like):
     out = get_array_module(like).empty_like(like[0])
     out[...] = _per_channel(v, like.ndim)[0]
     return out
-
-
-def _centre(centred, square, x, mu):
-    xp = get_array_module(x)
-    xp.subtract(x, mu, out=centred)
-    xp.multiply(centred, centred, out=square)
 
 
 def _scale_shift(out, centred, k, shift):
@@ -689,7 +705,7 @@ def _input_grad(out, g, centred, work, mean_g, c, k):
 def _batch_norm_grad_x(g, y, x, weight, bias, *, running_mean, running_var, momentum, eps):
     centred, inv = _kept(y, x, eps)
     scale = 1.0 / (x.size // x.shape[1])
-    sum_g, sum_gc = same_kind(channel_sum, g), same_kind(channel_sum, g * centred)
+    sum_g, sum_gc = same_kind(channel_sum, g), _run("channel_dot", g, centred)
     mean_g = sum_g * scale
     c = sum_gc * scale * inv * inv
     k = inv * weight
@@ -707,7 +723,7 @@ def _batch_norm_grad_x(g, y, x, weight, bias, *, running_mean, running_var, mome
 def _batch_norm_grad_weight(g, y, x, weight, bias, *, running_mean, running_var, momentum, eps):
     centred, inv = _kept(y, x, eps)
     sum_gc = _taken(g, "Σ g·(x − μ)")
-    return (same_kind(channel_sum, g * centred) if sum_gc is None else sum_gc) * inv
+    return (_run("channel_dot", g, centred) if sum_gc is None else sum_gc) * inv
 
 
 def _batch_norm_grad_bias(g, y, x, weight, bias, *, running_mean, running_var, momentum, eps):
@@ -720,26 +736,26 @@ def _batch_norm_training(x, weight, bias, *, running_mean, running_var, momentum
     every other axis: one op, in training;  ∂L/∂x = γ/√(σ² + ε) · (g − mean(g) −
     x̂·mean(g·x̂)), ∂L/∂γ = Σ g·x̂, ∂L/∂β = Σ g (sums and means over every axis but 1).
 
-    Computed as (x − μ) · γ/√(σ² + ε) + β: four elementwise passes over x (x − μ, its
-    square, the product and the shift, none of them broadcasting: ``_spread``) and two
-    matrix-vector sums; x − μ and 1/√(σ² + ε) are kept for the backward, which makes its
-    x̂ terms from them. Moves the running estimates (arrays, or None) in place by
-    ``momentum``, with the unbiased variance (as PyTorch)."""
+    Computed as (x − μ) · γ/√(σ² + ε) + β: three elementwise passes over x (x − μ, the
+    product and the shift, none of them broadcasting: ``_spread``), a matrix-vector sum
+    (μ) and a sum of products (σ², ``channel_dot``); x − μ and 1/√(σ² + ε) are kept for
+    the backward, which makes its x̂ terms from them. Moves the running estimates (arrays,
+    or None) in place by ``momentum``, with the unbiased variance (as PyTorch)."""
     count = x.size // x.shape[1]
     if count < 2:
         raise ValueError("batch norm in training mode needs more than one value per channel "
                          f"(over the batch and any spatial axes), got input of shape {x.shape}")
     xp, scale = get_array_module(x), 1.0 / count
     mu = _channel_sum(x) * scale
-    centred, out = xp.empty_like(x), xp.empty_like(x)        # out holds (x − μ)² first
-    _centre(centred, out, x, _spread(mu, x))
-    sigma2 = _channel_sum(out) * scale
+    centred = xp.subtract(x, _spread(mu, x), out=xp.empty_like(x))
+    sigma2 = _channel_dot(centred, centred) * scale
     if running_mean is not None:
         running_mean *= 1 - momentum
         running_mean += momentum * mu
         running_var *= 1 - momentum
         running_var += (momentum * count / (count - 1)) * sigma2
     inv = (sigma2 + eps) ** -0.5
+    out = xp.empty_like(x)
     _scale_shift(out, centred, _spread(inv * weight, x), _spread(bias, x))
     if is_grad_enabled():
         _save(out, (centred, inv))
