@@ -134,10 +134,17 @@ assert all(samples.shape == (1000, 784) for samples in drawn.values())
 # 3. Sample once with G in training mode (`trainer.sampling_generator().train()`) and once in
 #    evaluation mode: compare the batch-norm buffers (`named_buffers()`) before and after,
 #    and the first sample drawn alone and among 64 others.
+# 4. A stride-2 transposed convolution with a 4 × 4 kernel is four 2 × 2 convolutions of the
+#    same input, one per output *phase* (even or odd row, even or odd column), interleaved:
+#    output pixel 2q + r receives x[q − t] · w[2t + r]. Build the four from `w` and check the
+#    interleaved result against `conv_transpose2d(x, w, stride=2)` (tinygan computes it this
+#    way for wide layers: one product for all four phases). Each phase has its own weights:
+#    one source of the checkerboard patterns Odena et al. describe (Read next).
 
 # %% [markdown]
 # ## Read next
 # Radford, Metz & Chintala 2015, "Unsupervised representation learning with deep
 # convolutional GANs" (sections 3-4: the architecture guidelines); Dumoulin & Visin 2016,
-# "A guide to convolution arithmetic for deep learning" (transposed convolutions); Ioffe &
+# "A guide to convolution arithmetic for deep learning" (transposed convolutions); Odena,
+# Dumoulin & Olah 2016, "Deconvolution and checkerboard artifacts" (Distill); Ioffe &
 # Szegedy 2015, "Batch normalization" (training and inference modes).
