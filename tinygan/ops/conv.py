@@ -148,6 +148,13 @@ def _offset(a, b, stride, dilation, count):
             slice(b * dilation[1], b * dilation[1] + (count[1] - 1) * stride[1] + 1, stride[1]))
 
 
+def _cropped(image, padding, size):
+    """The padded channels-last (N, H, W, C) image cropped to ``size`` after ``padding``, as
+    an NCHW view."""
+    crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+    return crop.transpose(0, 3, 1, 2)
+
+
 _WIDE = 32      # output channels from which col2im makes one product per kernel offset and a
                 # strided transposed convolution takes ``_phases`` (fewer: thin products are slow)
 
@@ -170,8 +177,7 @@ def _col2im(rows, weight, in_size, size, stride, padding, dilation, bias=None):
         image = (rows @ _weight_matrix(weight)).reshape(n, kh, kw, c)
         if bias is not None:
             image += bias
-        crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
-        return crop.transpose(0, 3, 1, 2)
+        return _cropped(image, padding, size)
     image = (xp.zeros if bias is None else xp.empty)((n, max((h - 1) * stride[0] + (kh - 1) * dilation[0] + 1, padding[0] + size[0]),
                       max((w - 1) * stride[1] + (kw - 1) * dilation[1] + 1, padding[1] + size[1]),
                       c), dtype=rows.dtype)
@@ -191,8 +197,7 @@ def _col2im(rows, weight, in_size, size, stride, padding, dilation, bias=None):
             else:
                 part = cols[:, :, :, a, b]
             image[(slice(None),) + _offset(a, b, stride, dilation, (h, w))] += part
-    crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
-    return crop.transpose(0, 3, 1, 2)
+    return _cropped(image, padding, size)
 
 
 def _phases(x, weight, size, stride, padding, bias=None):
@@ -221,8 +226,7 @@ def _phases(x, weight, size, stride, padding, bias=None):
     image = xp.empty((n, qh, stride[0], qw, stride[1], cout), dtype=out.dtype)
     image[...] = out.reshape(n, qh, qw, *stride, cout).transpose(0, 1, 3, 2, 4, 5)
     image = image.reshape(n, qh * stride[0], qw * stride[1], cout)
-    crop = image[:, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
-    return crop.transpose(0, 3, 1, 2)
+    return _cropped(image, padding, size)
 
 
 def _weight_matrix(weight):
