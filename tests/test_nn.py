@@ -178,6 +178,118 @@ def test_clip_column_norms_caps_each_unit_incoming_weights():
     np.testing.assert_allclose(w.numpy(), [[0.6, 0.1], [0.8, 0.1]], rtol=1e-12)
 
 
+# Spectral normalisation: (layer, its output axis — the axis of u —, an input).
+_SPECTRAL = {
+    "Linear": (lambda: nn.Linear(6, 4, dtype="float64"), 1, (3, 6)),
+    "Conv2d": (lambda: nn.Conv2d(2, 4, 3, 2, 1, dtype="float64"), 0, (2, 2, 5, 5)),
+    "ConvTranspose2d": (lambda: nn.ConvTranspose2d(4, 2, 3, 2, 1, dtype="float64"), 1,
+                        (2, 4, 3, 3)),
+}
+
+
+def _as_matrix(weight, axis):
+    moved = np.moveaxis(weight, axis, 0)
+    return moved.reshape(moved.shape[0], -1)
+
+
+@pytest.mark.parametrize("kind", sorted(_SPECTRAL))
+def test_spectral_norm_divides_the_weight_by_its_largest_singular_value(kind, host_rng):
+    """A weight made with singular values 3, 1.5, 1, 0.5 (as a matrix: the output axis by
+    the rest, PyTorch's convention): power iteration's error shrinks by (1.5/3)² a step, so
+    after 40 training forwards of one step each the used weight is W/3 to 1e-12 and its own
+    largest singular value is 1 (NumPy's SVD as the oracle)."""
+    make, axis, shape = _SPECTRAL[kind]
+    layer = nn.utils.spectral_norm(make())
+    original = layer.weight_orig.numpy()
+    rows, cols = _as_matrix(original, axis).shape
+    assert layer.weight_u.shape == (rows,) and layer.weight_v.shape == (cols,)
+    left, _ = np.linalg.qr(host_rng.standard_normal((rows, rows)))
+    right, _ = np.linalg.qr(host_rng.standard_normal((cols, rows)))
+    matrix = left @ np.diag([3.0, 1.5, 1.0, 0.5][:rows]) @ right.T
+    moved = np.moveaxis(original, axis, 0).shape
+    layer.weight_orig.data[...] = tg.backend.asarray(np.moveaxis(matrix.reshape(moved), 0, axis))
+    x = _f64(host_rng.standard_normal(shape), requires_grad=False)
+    for _ in range(40):
+        layer(x)
+    used = layer.weight.numpy()
+    np.testing.assert_allclose(used, layer.weight_orig.numpy() / 3.0, rtol=1e-12, atol=1e-15)
+    assert abs(np.linalg.svd(_as_matrix(used, axis), compute_uv=False)[0] - 1) < 1e-12
+    assert list(layer.state_dict()) == ["bias", "weight_orig", "weight_u", "weight_v"]
+    assert [name for name, _ in layer.named_parameters()] == ["bias", "weight_orig"]
+
+
+@pytest.mark.parametrize("kind", sorted(_SPECTRAL))
+def test_spectral_norm_gradients_flow_through_sigma(kind, host_rng):
+    """In evaluation u and v stay fixed, so the layer is a function of x and W alone:
+    float64 central differences check it (σ = uᵀWv is differentiated, not held), and the
+    gradient of ⟨G, W/σ⟩ is Miyato et al.'s (G − ⟨G, W/σ⟩ u vᵀ)/σ in closed form."""
+    make, axis, shape = _SPECTRAL[kind]
+    layer = nn.utils.spectral_norm(make()).eval()
+    x = _f64(host_rng.standard_normal(shape))
+    assert tg.gradcheck(lambda x, *ps: layer(x), x, *layer.parameters())
+    direction = host_rng.standard_normal(layer.weight_orig.shape)
+    layer(x)
+    (layer.weight * tg.tensor(direction)).sum().backward()
+    u, v = tg.backend.to_numpy(layer.weight_u), tg.backend.to_numpy(layer.weight_v)
+    W = layer.weight_orig.numpy()
+    outer = np.moveaxis(np.outer(u, v).reshape(np.moveaxis(W, axis, 0).shape), 0, axis)
+    sigma = (W * outer).sum()
+    expected = (direction - (direction * W / sigma).sum() * outer) / sigma
+    np.testing.assert_allclose(layer.weight_orig.grad.numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["Conv2d", "ConvTranspose2d"])
+def test_spectral_norm_matches_pytorchs(kind, host_rng):
+    """``torch.nn.utils.spectral_norm`` (an independent implementation) given the same W, u
+    and v: after three training forwards u and the used weight agree to 1e-12 in float64
+    (tinygan's Linear stores Wᵀ, so the convolutions are compared, whose layouts agree)."""
+    torch = pytest.importorskip("torch")
+    make, _, shape = _SPECTRAL[kind]
+    ours = nn.utils.spectral_norm(make())
+    theirs = getattr(torch.nn, kind)(*([2, 4] if kind == "Conv2d" else [4, 2]), 3, 2, 1).double()
+    theirs = torch.nn.utils.spectral_norm(theirs)
+    with torch.no_grad():
+        theirs.weight_orig.copy_(torch.from_numpy(ours.weight_orig.numpy()))
+        theirs.weight_u.copy_(torch.from_numpy(tg.backend.to_numpy(ours.weight_u)))
+        theirs.weight_v.copy_(torch.from_numpy(tg.backend.to_numpy(ours.weight_v)))
+    x = host_rng.standard_normal(shape)
+    for _ in range(3):
+        ours(_f64(x, requires_grad=False))
+        theirs(torch.from_numpy(x))
+    np.testing.assert_allclose(tg.backend.to_numpy(ours.weight_u), theirs.weight_u.numpy(),
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_spectral_norm_iterates_in_training_only_and_its_state_round_trips(host_rng):
+    """Training forwards move u and v; evaluation forwards do not; a fresh layer loaded
+    with the state gives the same output in evaluation."""
+    layer = nn.utils.spectral_norm(nn.Linear(5, 3, dtype="float64"))
+    x = _f64(host_rng.standard_normal((4, 5)), requires_grad=False)
+    layer.weight_orig.data[...] += 0.5                  # away from the point u converged to
+    before = tg.backend.to_numpy(layer.weight_u).copy()
+    layer.eval()
+    layer(x)
+    np.testing.assert_array_equal(tg.backend.to_numpy(layer.weight_u), before)
+    layer.train()
+    layer(x)
+    assert not np.allclose(tg.backend.to_numpy(layer.weight_u), before)
+    layer.eval()
+    copy = nn.utils.spectral_norm(nn.Linear(5, 3, dtype="float64")).eval()
+    copy.load_state_dict(layer.state_dict())
+    np.testing.assert_array_equal(copy(x).numpy(), layer(x).numpy())
+
+
+def test_spectral_norm_refuses_what_it_cannot_normalise():
+    with pytest.raises(ValueError, match="has no parameter 'kernel'"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), name="kernel")
+    with pytest.raises(ValueError, match="n_power_iterations must be an integer ≥ 1"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+    with pytest.raises(ValueError, match=r"dim must be an axis of weight's shape \(2, 3\)"):
+        nn.utils.spectral_norm(nn.Linear(2, 3), dim=2)
+
+
 def test_module_bookkeeping_and_repr():
     model = nn.Sequential(nn.Linear(3, 4, init=0.05), nn.ReLU(), nn.Dropout(0.5),
                           nn.BatchNorm1d(4), nn.Linear(4, 1, init="he"))

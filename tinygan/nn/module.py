@@ -33,12 +33,21 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", [])
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
+        for hook in self._forward_pre_hooks:
+            hook(self, inputs)
         return self.forward(*inputs, **kwargs)
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, inputs)`` before every forward, as PyTorch's (which
+        ``nn.utils.spectral_norm`` uses to recompute the weight); returns ``hook``."""
+        self._forward_pre_hooks.append(hook)
+        return hook
 
     # ----- what a module holds ------------------------------------------------------
     def register_buffer(self, name, value):
