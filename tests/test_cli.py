@@ -279,6 +279,29 @@ def test_dcgan_fc_switches_the_fully_connected_layers(tmp_path):
         assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()
 
 
+def test_spectral_norm_trains_saves_resumes_and_is_refused_off_the_dcgan(tmp_path):
+    """--spectral-norm gives the DCGAN SN-GAN's D: its checkpoint holds each weight's
+    weight_orig, weight_u and weight_v and no batch norm of D; a resume continues it; the
+    switch on another model is refused in one line before anything is written."""
+    run = tmp_path / "sn"
+    common = ("--g-hidden", "8", "--d-hidden", "8", "--dcgan-fc", "16", "--out", run, "--quiet")
+    result = tinygan("train", "--dataset", "mnist-5k", "--model", "dcgan", "--spectral-norm",
+                     "--steps", "1", *common)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((run / "config.json").read_text())["spectral_norm"] is True
+    names = set(np.load(run / "checkpoint.npz"))
+    discriminator = {name for name in names if name.startswith("discriminator/")}
+    assert sum(name.endswith("weight_orig") for name in discriminator) == 4
+    assert sum(name.endswith("weight_u") for name in discriminator) == 4
+    assert not any(name.endswith("running_mean") for name in discriminator)
+    resumed = tinygan("train", "--resume", "--steps", "2", *common)
+    assert resumed.returncode == 0, resumed.stderr
+    bad = tinygan("train", "--dataset", "mnist-5k", "--spectral-norm", "--out", tmp_path / "bad")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "spectral_norm is built into the DCGAN's discriminator (model dcgan), not into " \
+           "mnist_2014" in bad.stderr and not (tmp_path / "bad").exists()
+
+
 def test_stabiliser_switches_reach_the_run_and_resume_checks_them(tmp_path):
     """--feature-matching, --minibatch-kernels/--minibatch-kernel-dim and --d-batch-norm are
     saved in config.json, train, and a resume that contradicts them is refused."""

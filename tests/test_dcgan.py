@@ -59,6 +59,29 @@ def test_infogan_networks_add_one_fully_connected_layer_each_and_the_preset_uses
     assert (config.lr_g, config.lr_d, config.beta1) == (1e-3, 2e-4, 0.5)    # InfoGAN's rates
 
 
+@pytest.mark.parametrize("fc", [0, 1024])
+def test_spectral_norm_gives_sn_gans_discriminator(fc):
+    """spectral_norm=True: D has no batch norm, each convolution and linear layer has a
+    bias in its place and uses W/σ(W) (its own weight_orig is the N(0, 0.02) draw); the
+    used weights' largest singular values are 1 to the power iteration's accuracy (15
+    steps at construction, then one per forward: 5% after ten forwards, NumPy's SVD the
+    oracle)."""
+    D = dcgan_discriminator(fc=fc, spectral_norm=True)
+    layers = _layers(D)
+    assert not any(isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)) for layer in layers)
+    weighted = [layer for layer in layers if isinstance(layer, (nn.Conv2d, nn.Linear))]
+    assert len(weighted) == (4 if fc else 3) and all(layer.bias is not None for layer in weighted)
+    x = tg.tensor(np.random.default_rng(0).random((4, 784)).astype(np.float32))
+    for _ in range(10):
+        D(x)
+    for layer in weighted:
+        axis = 1 if isinstance(layer, nn.Linear) else 0
+        used = np.moveaxis(layer.weight.numpy().astype(np.float64), axis, 0)
+        sigma = np.linalg.svd(used.reshape(used.shape[0], -1), compute_uv=False)[0]
+        assert abs(sigma - 1) < 0.05, (layer, sigma)
+        assert abs(layer.weight_orig.numpy().std() / 0.02 - 1) < 0.3
+
+
 def test_weights_are_normal_with_std_0_02():
     """All conv weights pooled (≈ 140k draws for D and G): the sample std is 0.02 within
     2% (its relative standard error is 1/√(2n) ≈ 0.2%) and the mean is 0 within 3e-4

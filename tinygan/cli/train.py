@@ -38,7 +38,7 @@ OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_
              "noise_components", "noise_sigma",
              "marginal_clip", "feature_matching", "minibatch_kernels", "minibatch_kernel_dim",
              "d_batch_norm", "noise", "noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth",
-             "dcgan_fc")
+             "dcgan_fc", "spectral_norm")
 
 
 def add_parser(verbs):
@@ -68,6 +68,9 @@ def add_parser(verbs):
                         help="the DCGAN: units of the fully connected hidden layer after G's z "
                              "and before D's logit (the preset: InfoGAN's 1024; 0: none, "
                              "all-convolutional)")
+    parser.add_argument("--spectral-norm", action="store_true", default=None,
+                        help="the DCGAN: D's weights divided by their largest singular value "
+                             "in place of its batch norm (SN-GAN, Miyato et al. 2018)")
     parser.add_argument("--steps", type=int, help="generator updates (default: the preset's)")
     parser.add_argument("--batch-size", type=int, help="m, samples per minibatch")
     parser.add_argument("--k", type=int, help="discriminator (critic) steps per generator step")

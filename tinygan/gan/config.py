@@ -66,6 +66,8 @@ class GANConfig:
     d_depth: int = 3
     dcgan_fc: int = 0                  # the DCGAN: a fully connected hidden layer of this many
     #   units after G's z and before D's logit (InfoGAN's MNIST networks: 1024); 0 = none
+    spectral_norm: bool = False        # the DCGAN: D's weights divided by their largest singular
+    #   value in place of its batch norm (SN-GAN, Miyato et al. 2018)
     # optimisation
     optimizer: str = "adam"            # "adam" or "sgd"
     lr_g: float = 1e-3
@@ -211,6 +213,9 @@ class GANConfig:
              f"discriminator (model mlp), not into {self.model}")
         need(self.model == "dcgan" or self.dcgan_fc == 0,
              f"dcgan_fc is a layer of the DCGAN (model dcgan), not of {self.model}")
+        need(self.model == "dcgan" or not self.spectral_norm,
+             f"spectral_norm is built into the DCGAN's discriminator (model dcgan), not into "
+             f"{self.model}")
         if problems:
             raise ConfigError("; ".join(problems))
         return self

@@ -113,7 +113,8 @@ class ImageData:
         if config.model == "dcgan":
             return (dcgan_generator(config.noise_dim, config.g_hidden, noise=config.noise,
                                     fc=config.dcgan_fc),
-                    dcgan_discriminator(config.d_hidden, fc=config.dcgan_fc))
+                    dcgan_discriminator(config.d_hidden, fc=config.dcgan_fc,
+                                        spectral_norm=config.spectral_norm))
         if config.model == "mnist_2014":
             return (paper_mnist_generator(config.noise_dim, pixel_means=mnist.train.mean(axis=0),
                                           noise=config.noise, noise_range=config.noise_range,

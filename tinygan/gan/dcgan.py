@@ -87,17 +87,27 @@ def dcgan_generator(noise_dim=100, width=64, unit=True, noise="gaussian", fc=0):
     return Generator(dcgan_init_(nn.Sequential(*layers)), noise_dim, noise)
 
 
-def dcgan_discriminator(width=64, unit=True, fc=0):
+def dcgan_discriminator(width=64, unit=True, fc=0, spectral_norm=False):
     """D: a flat 28×28 image → one logit; no batch norm on the input layer; ``fc`` > 0: a
-    hidden layer of that many units before the logit (InfoGAN's MNIST D)."""
+    hidden layer of that many units before the logit (InfoGAN's MNIST D).
+    ``spectral_norm=True``: SN-GAN's D (Miyato et al. 2018) — every convolution and linear
+    weight divided by its largest singular value (``nn.utils.spectral_norm``), and no batch
+    norm (each layer is then 1-Lipschitz, as LeakyReLU is, and so is D)."""
+    def normed(features, layer):
+        return [] if spectral_norm else [layer(features)]
     layers = [_Affine(2.0, -1.0)] if unit else []
     layers += [nn.Unflatten(1, (1, SIDE, SIDE)),
                nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),                   # 14×14
-               nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),                  # 7×7
-               nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2)]
+               nn.Conv2d(width, 2 * width, 4, 2, 1, bias=spectral_norm),          # 7×7
+               *normed(2 * width, nn.BatchNorm2d), nn.LeakyReLU(0.2)]
     if fc:
-        layers += [nn.Flatten(), nn.Linear(2 * width * 7 * 7, fc, bias=False), nn.BatchNorm1d(fc),
-                   nn.LeakyReLU(0.2), nn.Linear(fc, 1)]                           # (m, 1)
+        layers += [nn.Flatten(), nn.Linear(2 * width * 7 * 7, fc, bias=spectral_norm),
+                   *normed(fc, nn.BatchNorm1d), nn.LeakyReLU(0.2), nn.Linear(fc, 1)]  # (m, 1)
     else:
         layers += [nn.Conv2d(2 * width, 1, 7), nn.Flatten()]                       # (m, 1)
-    return Discriminator(dcgan_init_(nn.Sequential(*layers)))
+    model = dcgan_init_(nn.Sequential(*layers))
+    if spectral_norm:
+        for layer in model:
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                nn.utils.spectral_norm(layer)
+    return Discriminator(model)
