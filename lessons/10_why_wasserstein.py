@@ -16,6 +16,8 @@
 #    sorted samples.
 # 3. Train a critic with the gradient penalty (WGAN-GP) and read $W_1$ off it through the
 #    Kantorovich–Rubinstein duality; check that its slope is ≈ 1 between the supports.
+# 4. Bound a critic's slope by construction instead: spectral normalisation, its power
+#    iteration, and the bound checked on the critic's measured gradients.
 #
 # **Prerequisites.** Lesson 4 (KL, JSD and $C(G)$), lesson 6 (the generator's gradient).
 #
@@ -138,6 +140,104 @@ course.show(figure, "10_critic")
 # is 15% too steep; `critic_wasserstein_estimate` uses $\lambda = 100$ (1.5%). In a WGAN
 # this does not matter much: G only needs the critic's direction.
 #
+# ## 4. Spectral normalisation: a slope bounded by construction (Miyato et al. 2018)
+# A linear map $x \mapsto Wx$ stretches no vector by more than $\sigma(W)$, its largest
+# singular value, and ReLU or LeakyReLU stretch nothing; so a critic
+# $f = W_3 \circ a \circ W_2 \circ a \circ W_1$ has $\|\nabla f(x)\| \le
+# \sigma(W_1)\,\sigma(W_2)\,\sigma(W_3)$ everywhere. Dividing each weight by its own
+# $\sigma$ makes $f$ 1-Lipschitz: a hard constraint where the penalty was a soft one.
+# `tg.nn.utils.spectral_norm(layer)` does this in every forward (PyTorch's name), finding
+# $\sigma$ by **power iteration** on unit vectors $u, v$ it keeps between forwards:
+# $v \leftarrow W^\top u/\|W^\top u\|$, $u \leftarrow Wv/\|Wv\|$, $\sigma \approx u^\top W v$.
+# Each step shrinks the error by about $(\sigma_2/\sigma_1)^2$ — slowly when the two are
+# close, as here; but $W$ changes little between two training steps, so one step per
+# forward, continuing from the last $u$, is enough to follow it. The layer starts with 15
+# steps, as PyTorch's.
+
+# %%
+layer = tg.nn.utils.spectral_norm(tg.nn.Linear(8, 16, dtype="float64"))
+W = layer.weight_orig.numpy().T                     # tinygan's Linear stores Wᵀ: (in, out)
+singular = np.linalg.svd(W, compute_uv=False)
+print(f"σ₁ = {singular[0]:.6f}, σ₂ = {singular[1]:.6f} (NumPy's SVD)")
+u = rng.standard_normal(16)
+u /= np.linalg.norm(u)
+for step in range(1, 9):
+    v = W.T @ u
+    v /= np.linalg.norm(v)
+    u = W @ v
+    u /= np.linalg.norm(u)
+    print(f"step {step}: σ ≈ {u @ W @ v:.8f}, error {singular[0] - u @ W @ v:.1e}")
+x = tg.zeros(1, 8, dtype="float64")
+with tg.no_grad():
+    for forward in range(1, 201):                   # training forwards: one step each
+        layer(x)
+        if forward in (1, 10, 50, 200):
+            own = np.linalg.svd(layer.weight.numpy(), compute_uv=False)[0]
+            print(f"after 15 + {forward} steps the used weight W/σ̂ has σ = {own:.10f}")
+assert abs(own - 1) < 1e-9
+
+# %% [markdown]
+# **Exercise (in the code).** Write one step of power iteration yourself: from `my_u` (a unit
+# vector of 16 numbers) compute the new `my_v` and `my_u`, then `my_sigma` $= u^\top W v$;
+# repeat it 50 times.
+
+# %%
+my_u = np.ones(16) / 4.0
+### BEGIN SOLUTION
+for _ in range(50):
+    my_v = W.T @ my_u
+    my_v /= np.linalg.norm(my_v)
+    my_u = W @ my_v
+    my_u /= np.linalg.norm(my_u)
+my_sigma = float(my_u @ W @ my_v)
+### END SOLUTION
+
+# %% check="power_iteration" points=2
+assert abs(np.linalg.norm(my_u) - 1) < 1e-9 and abs(np.linalg.norm(my_v) - 1) < 1e-9
+assert abs(my_sigma - singular[0]) < 1e-6 * singular[0]
+
+# %% [markdown]
+# Now the bound on a whole critic. Two MLPs on the plane, the same weights, with and without
+# spectral normalisation: we measure $\|\nabla f(x)\|$ at 2,000 points by autograd (each
+# output depends on its own point only, so the gradient of the sum gives every point's)
+# and compare it with the product of the layers' $\sigma$.
+
+# %%
+def critic(normalised):
+    tg.manual_seed(0)
+    layers = [tg.nn.Linear(2, 64, dtype="float64"), tg.nn.LeakyReLU(0.2),
+              tg.nn.Linear(64, 64, dtype="float64"), tg.nn.LeakyReLU(0.2),
+              tg.nn.Linear(64, 1, dtype="float64")]
+    if normalised:
+        layers = [tg.nn.utils.spectral_norm(layer) if isinstance(layer, tg.nn.Linear)
+                  else layer for layer in layers]
+    return tg.nn.Sequential(*layers)
+
+
+points = tg.tensor(rng.uniform(-3, 3, (2000, 2)), requires_grad=True)
+for normalised in (False, True):
+    f = critic(normalised)
+    bound = np.prod([np.linalg.svd(layer.weight.numpy(), compute_uv=False)[0]
+                     for layer in f if isinstance(layer, tg.nn.Linear)])
+    points.grad = None
+    f(points).sum().backward()
+    slopes = np.linalg.norm(points.grad.numpy(), axis=1)
+    print(f"{'spectral norm' if normalised else 'plain'}: largest ‖∇f‖ {slopes.max():.3f}, "
+          f"mean {slopes.mean():.3f}; product of the σ's {bound:.3f}")
+    assert slopes.max() <= bound * (1 + 1e-9)
+assert slopes.max() <= 1 + 1e-6
+
+# %% [markdown]
+# The bound holds, and it is loose: the measured slopes sit well below it, because the
+# directions each layer stretches most do not line up with the next layer's. The product for
+# the normalised critic is a little above 1: for unit $u, v$, $u^\top W v \le \sigma(W)$, so
+# an unconverged $\hat\sigma$ is too small and $W/\hat\sigma$ a little too large, until
+# more forwards' steps close the gap (the 64 × 64 layer's $\sigma_2/\sigma_1$ is near 1). An SN critic is
+# therefore usually *less* steep than the penalty's $\approx 1$, which is fine for a GAN
+# (G needs the critic's direction) but makes $\mathbb{E}_P f - \mathbb{E}_Q f$ an
+# underestimate of $W_1$. SN-GAN's discriminator (`tinygan train --model dcgan
+# --spectral-norm`) drops batch norm, whose division by a batch's spread would undo the bound.
+#
 # ## Exercises
 # 1. Train the critic with `penalty_weight=10` and `penalty_weight=3`. Does the measured
 #    slope match $1 + W_1/(2\lambda)$?
@@ -151,4 +251,6 @@ course.show(figure, "10_critic")
 # Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN", sections 2-3 (example 1 is the
 # parallel lines); Gulrajani et al. 2017, "Improved training of Wasserstein GANs" (the
 # gradient penalty); Villani, "Optimal transport: old and new", chapter 6 (the duality);
-# Mescheder, Geiger & Nowozin 2018, "Which training methods for GANs do actually converge?" (R1).
+# Mescheder, Geiger & Nowozin 2018, "Which training methods for GANs do actually converge?" (R1);
+# Miyato, Kataoka, Koyama & Yoshida 2018, "Spectral normalization for generative adversarial
+# networks" (section 2.1 and appendix A: the bound and the power iteration).
