@@ -288,6 +288,8 @@ def test_spectral_norm_refuses_what_it_cannot_normalise():
         nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
     with pytest.raises(ValueError, match=r"dim must be an axis of weight's shape \(2, 3\)"):
         nn.utils.spectral_norm(nn.Linear(2, 3), dim=2)
+    with pytest.raises(ValueError, match="Linear.weight is already normalised"):
+        nn.utils.spectral_norm(nn.utils.spectral_norm(nn.Linear(2, 3)))
 
 
 def test_module_bookkeeping_and_repr():

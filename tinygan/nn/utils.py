@@ -101,6 +101,8 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     ``ConvTranspose2d`` and for tinygan's ``Linear`` (its weight is (in, out)), 0 otherwise.
     u and v start from random unit vectors (the global generator) and 15 steps of power
     iteration, as PyTorch's parametrization. Returns ``module``."""
+    if name + "_orig" in module.__dict__:
+        raise ValueError(f"spectral_norm: {type(module).__name__}.{name} is already normalised")
     weight = getattr(module, name, None)
     if not isinstance(weight, Parameter):
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
