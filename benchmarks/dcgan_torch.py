@@ -24,14 +24,16 @@ from pathlib import Path
 import numpy as np
 
 
-def networks(g_width, d_width, noise_dim, fc=0):
+def networks(g_width, d_width, noise_dim, fc=0, spectral_norm=False):
+    """G and D as tinygan's; ``spectral_norm``: D as SN-GAN's (``--spectral-norm``: no batch
+    norm, biases in its place, every weight spectrally normalised after initialisation)."""
     from torch import nn
     if fc:                                  # InfoGAN's MNIST networks (the preset's dcgan_fc)
         head = [nn.Linear(noise_dim, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU(),
                 nn.Linear(fc, 2 * g_width * 49, bias=False), nn.BatchNorm1d(2 * g_width * 49),
                 nn.ReLU(), nn.Unflatten(1, (2 * g_width, 7, 7))]
-        tail = [nn.Flatten(), nn.Linear(2 * d_width * 49, fc, bias=False), nn.BatchNorm1d(fc),
-                nn.LeakyReLU(0.2), nn.Linear(fc, 1)]
+        tail = [nn.Flatten(), nn.Linear(2 * d_width * 49, fc, bias=spectral_norm),
+                *([] if spectral_norm else [nn.BatchNorm1d(fc)]), nn.LeakyReLU(0.2), nn.Linear(fc, 1)]
     else:
         head = [nn.Unflatten(1, (noise_dim, 1, 1)),
                 nn.ConvTranspose2d(noise_dim, 2 * g_width, 7, bias=False),
@@ -42,8 +44,9 @@ def networks(g_width, d_width, noise_dim, fc=0):
                       nn.BatchNorm2d(g_width), nn.ReLU(),
                       nn.ConvTranspose2d(g_width, 1, 4, 2, 1), nn.Tanh(), nn.Flatten())
     D = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, d_width, 4, 2, 1), nn.LeakyReLU(0.2),
-                      nn.Conv2d(d_width, 2 * d_width, 4, 2, 1, bias=False),
-                      nn.BatchNorm2d(2 * d_width), nn.LeakyReLU(0.2), *tail)
+                      nn.Conv2d(d_width, 2 * d_width, 4, 2, 1, bias=spectral_norm),
+                      *([] if spectral_norm else [nn.BatchNorm2d(2 * d_width)]), nn.LeakyReLU(0.2),
+                      *tail)
     for net in (G, D):
         for layer in net.modules():
             if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm1d,
@@ -52,6 +55,10 @@ def networks(g_width, d_width, noise_dim, fc=0):
                 nn.init.normal_(layer.weight, centre, 0.02)
                 if layer.bias is not None:
                     nn.init.zeros_(layer.bias)
+    if spectral_norm:
+        for layer in D:
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                nn.utils.spectral_norm(layer)
     return G, D
 
 
@@ -59,7 +66,8 @@ def train(steps, seed, config, train_images, log_every=500):
     import torch
     from torch import nn
     torch.manual_seed(seed)
-    G, D = networks(config.g_hidden, config.d_hidden, config.noise_dim, config.dcgan_fc)
+    G, D = networks(config.g_hidden, config.d_hidden, config.noise_dim, config.dcgan_fc,
+                    config.spectral_norm)
     betas = (config.beta1, config.beta2)
     g_opt = torch.optim.Adam(G.parameters(), config.lr_g, betas=betas)
     d_opt = torch.optim.Adam(D.parameters(), config.lr_d, betas=betas)
@@ -74,7 +82,10 @@ def train(steps, seed, config, train_images, log_every=500):
         position += m
         with torch.no_grad():
             fake = G(torch.randn(m, config.noise_dim))
-        real_logits, fake_logits = D(real), D(fake)
+        if config.spectral_norm:            # no batch norm in D: one pass, as tinygan's trainer
+            real_logits, fake_logits = D(torch.cat([real, fake])).split(m)
+        else:
+            real_logits, fake_logits = D(real), D(fake)
         d_loss = bce(real_logits, torch.ones_like(real_logits)) + \
             bce(fake_logits, torch.zeros_like(fake_logits))
         d_opt.zero_grad()
@@ -100,6 +111,8 @@ def main():
     parser.add_argument("--steps", type=int, default=2500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--spectral-norm", action="store_true",
+                        help="D as SN-GAN's, as tinygan train --spectral-norm")
     parser.add_argument("--data-dir", help="where full MNIST is (default: tinygan's data folder)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
@@ -108,7 +121,7 @@ def main():
     from tinygan.gan.config import preset
     from tinygan.metrics.quality import evaluate_mnist_samples
     torch.set_num_threads(args.threads)
-    config = preset("mnist", "dcgan")
+    config = preset("mnist", "dcgan").with_(spectral_norm=args.spectral_norm or None)
     mnist = load_mnist_full(args.data_dir)
     samples, seconds = train(args.steps, args.seed, config, mnist.train)
     quality = evaluate_mnist_samples(samples.astype(np.float32), mnist, args.data_dir,
@@ -116,12 +129,14 @@ def main():
     record = dict(steps=args.steps, seed=args.seed, threads=args.threads, training_seconds=seconds,
                   torch=torch.__version__, width=config.g_hidden, fc=config.dcgan_fc,
                   batch_size=config.batch_size, lr_g=config.lr_g, lr_d=config.lr_d,
+                  spectral_norm=config.spectral_norm,
                   **{key: quality[key] for key in ("classifier_score", "confident_share",
                                                    "frechet_distance", "classes_in_range",
                                                    "class_shares")})
     print(json.dumps(record, indent=1))
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"dcgan_torch-seed{args.seed}-{args.steps}.json"
+    variant = "-sn" if config.spectral_norm else ""
+    path = args.out / f"dcgan_torch{variant}-seed{args.seed}-{args.steps}.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {path}")
 

@@ -211,8 +211,8 @@ def test_a_resumed_ema_continues_as_the_uninterrupted_one():
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-@pytest.mark.parametrize("fc", [0, 1024])
-def test_the_pytorch_cross_check_builds_the_same_networks(fc):
+@pytest.mark.parametrize("fc, spectral_norm", [(0, False), (1024, False), (1024, True)])
+def test_the_pytorch_cross_check_builds_the_same_networks(fc, spectral_norm):
     """benchmarks/dcgan_torch.py trains 'the same DCGAN in PyTorch': its parameters, in
     order, have tinygan's shapes (a tinygan Linear stores W as (in, out), PyTorch as (out, in))."""
     pytest.importorskip("torch")
@@ -222,9 +222,10 @@ def test_the_pytorch_cross_check_builds_the_same_networks(fc):
     spec = importlib.util.spec_from_file_location("dcgan_torch", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    torch_g, torch_d = module.networks(64, 64, 100, fc)
-    ours = [dcgan_generator(fc=fc), dcgan_discriminator(fc=fc)]
+    torch_g, torch_d = module.networks(64, 64, 100, fc, spectral_norm)
+    ours = [dcgan_generator(fc=fc), dcgan_discriminator(fc=fc, spectral_norm=spectral_norm)]
     for theirs, mine in zip((torch_g, torch_d), ours):
-        linear = {id(layer.weight) for layer in mine.net if isinstance(layer, nn.Linear)}
+        linear = {id(layer.weight_orig if spectral_norm and mine is ours[1] else layer.weight)
+                  for layer in mine.net if isinstance(layer, nn.Linear)}
         shapes = [tuple(p.shape)[::-1] if id(p) in linear else tuple(p.shape) for p in mine.parameters()]
         assert shapes == [tuple(p.shape) for p in theirs.parameters()]
