@@ -217,10 +217,10 @@ def critic(normalised):
 points = tg.tensor(rng.uniform(-3, 3, (2000, 2)), requires_grad=True)
 for normalised in (False, True):
     f = critic(normalised)
-    bound = np.prod([np.linalg.svd(layer.weight.numpy(), compute_uv=False)[0]
-                     for layer in f if isinstance(layer, tg.nn.Linear)])
     points.grad = None
     f(points).sum().backward()
+    bound = np.prod([np.linalg.svd(layer.weight.numpy(), compute_uv=False)[0]
+                     for layer in f if isinstance(layer, tg.nn.Linear)])   # the weights used
     slopes = np.linalg.norm(points.grad.numpy(), axis=1)
     print(f"{'spectral norm' if normalised else 'plain'}: largest ‖∇f‖ {slopes.max():.3f}, "
           f"mean {slopes.mean():.3f}; product of the σ's {bound:.3f}")

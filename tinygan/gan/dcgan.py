@@ -92,7 +92,8 @@ def dcgan_discriminator(width=64, unit=True, fc=0, spectral_norm=False):
     hidden layer of that many units before the logit (InfoGAN's MNIST D).
     ``spectral_norm=True``: SN-GAN's D (Miyato et al. 2018) — every convolution and linear
     weight divided by its largest singular value (``nn.utils.spectral_norm``), and no batch
-    norm (each layer is then 1-Lipschitz, as LeakyReLU is, and so is D)."""
+    norm, whose division by the batch's spread would undo the bound on D's slope (a bound
+    only approximately: a convolution's norm is not its reshaped kernel's σ)."""
     def normed(features, layer):
         return [] if spectral_norm else [layer(features)]
     layers = [_Affine(2.0, -1.0)] if unit else []
