@@ -225,7 +225,7 @@ def test_the_pytorch_cross_check_builds_the_same_networks(fc, spectral_norm):
     torch_g, torch_d = module.networks(64, 64, 100, fc, spectral_norm)
     ours = [dcgan_generator(fc=fc), dcgan_discriminator(fc=fc, spectral_norm=spectral_norm)]
     for theirs, mine in zip((torch_g, torch_d), ours):
-        linear = {id(layer.weight_orig if spectral_norm and mine is ours[1] else layer.weight)
+        linear = {id(getattr(layer, "weight_orig", layer.weight))    # spectral norm's W
                   for layer in mine.net if isinstance(layer, nn.Linear)}
         shapes = [tuple(p.shape)[::-1] if id(p) in linear else tuple(p.shape) for p in mine.parameters()]
         assert shapes == [tuple(p.shape) for p in theirs.parameters()]

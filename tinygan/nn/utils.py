@@ -57,9 +57,9 @@ class SpectralNorm:
     comes from power iteration on unit vectors u, v kept as buffers ``<name>_u``,
     ``<name>_v``. In training each forward first takes ``n_power_iterations`` steps
         v ← Wᵀu / ‖Wᵀu‖,   u ← W v / ‖W v‖
-    (evaluation reuses the stored u and v); then σ = uᵀ(W v), two matrix-vector products of
-    the Tensor W, so that gradients flow through σ as through W itself (u and v are
-    constants, as in PyTorch and in Miyato et al. 2018, Algorithm 1)."""
+    (evaluation reuses the stored u and v); then σ = uᵀ(W v), one matrix-vector product of
+    the Tensor W and a dot with u, so that gradients flow through σ as through W itself (u
+    and v are constants, as in PyTorch and in Miyato et al. 2018, Algorithm 1)."""
 
     def __init__(self, name="weight", n_power_iterations=1, eps=1e-12, dim=0):
         self.name, self.n_power_iterations, self.eps, self.dim = name, n_power_iterations, eps, dim
@@ -87,9 +87,9 @@ class SpectralNorm:
     def __call__(self, module, inputs=()):
         if module.training:
             self.power_iterate(module, self.n_power_iterations)
-        self.normalise(module)
+        self.set_weight(module)
 
-    def normalise(self, module):
+    def set_weight(self, module):
         """Set ``module.<name>`` to W / σ, σ = uᵀ W v from the stored u and v."""
         original = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
@@ -126,6 +126,6 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         draws = backend.rng().standard_normal(size, dtype=weight.dtype)
         module.register_buffer(key, hook.normalize(draws))
     hook.power_iterate(module, 15)
-    hook.normalise(module)
+    hook.set_weight(module)
     module.register_forward_pre_hook(hook)
     return module
