@@ -126,6 +126,11 @@ def test_noise_scale_draws_the_api_samples_and_keeps_each_evaluation(tmp_path):
     assert all(result.returncode == 0 for result in close)
     assert "(noise scale 1.0000001)" in close[0].stdout
     assert (out / "evaluation-noise-scale-1.0000002.json").exists()
+    repeated = tinygan("evaluate", "--checkpoint", out / "checkpoint.npz", "--draws", "3")
+    assert repeated.returncode == 0, repeated.stderr
+    assert "over 3 draws of 2500 samples, mean ± sd (min–max): modes captured" in repeated.stdout
+    rewritten = json.loads((out / "evaluation.json").read_text())     # its own file, rewritten
+    assert rewritten["jsd"] == first["jsd"] and rewritten["draws"]["count"] == 3
     mine = out / "evaluation-noise-scale-3.0.json"
     mine.write_text("my notes")
     refused = tinygan("evaluate", "--checkpoint", out / "checkpoint.npz", "--noise-scale", "3")
@@ -147,6 +152,8 @@ def test_noise_scale_draws_the_api_samples_and_keeps_each_evaluation(tmp_path):
     (["sample", "--checkpoint", "x.npz", "--out", "x.npy", "--noise-scale", "0"],
      "--noise-scale: the noise scale must be a finite number > 0, got 0.0"),
     (["evaluate", "--checkpoint", "x.npz", "--noise-scale", "nan"], "finite number > 0, got nan"),
+    (["evaluate", "--checkpoint", "x.npz", "--draws", "0"],
+     "--draws: the number of draws must be a whole number ≥ 1, got 0"),
     (["train", "--dataset", "ring", "--lr-decay", "0.9", "--steps", "1"],
      "lr_decay (divisor per update) must be a finite number ≥ 1, got 0.9"),
     (["train", "--dataset", "mnist", "--data-dir", "no-such-folder", "--steps", "1"],
@@ -190,9 +197,10 @@ def test_evaluate_judges_mnist_samples_with_the_cached_classifier(tmp_path):
                               capture_output=True, text=True, env=environment, timeout=600)
     assert command("train", "--dataset", "mnist-5k", "--steps", "20", "--out", run,
                    "--quiet").returncode == 0
-    result = command("evaluate", "--checkpoint", run / "checkpoint.npz", "--parzen")
+    result = command("evaluate", "--checkpoint", run / "checkpoint.npz", "--parzen", "--draws", "2")
     assert result.returncode == 0, result.stderr
     assert "classifier score" in result.stdout and "Fréchet distance" in result.stdout
+    assert "over 2 draws of" in result.stdout and "frechet distance" in result.stdout
     assert "feature spread within / between classes" in result.stdout
     metrics = json.loads((run / "evaluation.json").read_text())
     quality, real = metrics["quality"], metrics["quality"]["real_test"]
@@ -204,6 +212,12 @@ def test_evaluate_judges_mnist_samples_with_the_cached_classifier(tmp_path):
     assert metrics["classifier"]["test_accuracy"] > 0.9
     parzen = metrics["parzen"]
     assert parzen["ceiling_log_likelihood"] > parzen["log_likelihood"]
+    first, second = metrics["draws"]["per_draw"]                  # draw 0: the numbers above
+    assert first == {"parzen_log_likelihood": parzen["log_likelihood"],
+                     **{name: float(quality[name]) for name in (
+                         "classifier_score", "confident_share", "frechet_distance",
+                         "classes_in_range", "nearest_train_distance")}}
+    assert second["frechet_distance"] != first["frechet_distance"]
     cached = list((tmp_path / "data").glob("mnist-classifier-*.npz"))
     assert [str(path) for path in cached] == [metrics["classifier"]["path"]]
 

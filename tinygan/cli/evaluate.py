@@ -8,7 +8,7 @@ from tinygan.cli.common import (CommandError, add_backend_option, add_noise_scal
                                 select_backend)
 from tinygan.cli.runs import (environment, experiment_from_checkpoint, other_data,
                               write_json)
-from tinygan.gan.evaluation import evaluate
+from tinygan.gan.evaluation import draws_line, draws_problem, evaluate
 
 KIND = "tinygan-evaluation"          # marks the files this command wrote (and may rewrite)
 
@@ -26,6 +26,11 @@ def add_parser(verbs):
                         help="MNIST: the paper's Parzen protocol (σ from 1,000 validation images, "
                              "test mean ± standard error, ceiling) is always run; this flag is "
                              "kept so that older commands still work")
+    parser.add_argument("--draws", type=int, default=1, metavar="N",
+                        help="draw the samples N times, each from its own random stream, and "
+                             "report each measure's mean, standard deviation, min and max beside "
+                             "the first draw's metrics (default 1: one draw, whose numbers move "
+                             "from draw to draw)")
     add_noise_scale_option(parser)
     add_backend_option(parser)
     parser.set_defaults(run=run)
@@ -48,6 +53,9 @@ def validate(args):
     """Check every argument and file; returns (experiment, out, note about the data)."""
     select_backend(args.backend)
     check_noise_scale(args.noise_scale)
+    problem = draws_problem(args.draws)
+    if problem:
+        raise CommandError(f"--draws: {problem}")
     out = args.out or args.checkpoint.parent / default_name(args.noise_scale)
     check_output_file(out, "--out")
     if out.exists() and not written_by_us(out):
@@ -64,7 +72,8 @@ def run(args):
     experiment, out, mismatch, recorded = validate(args)
     if mismatch:
         print(f"warning: {mismatch} (evaluating anyway: --force)")
-    metrics = evaluate(experiment, noise_scale=args.noise_scale)   # MNIST: the cached judge
+    metrics = evaluate(experiment, noise_scale=args.noise_scale,    # MNIST: the cached judge
+                       draws=args.draws)
     metrics.update(kind=KIND, step=experiment.trainer.step, noise_scale=args.noise_scale,
                    config=experiment.config.to_dict(),
                    environment=environment(), checkpoint=str(args.checkpoint),
@@ -74,5 +83,7 @@ def run(args):
     write_json(out, metrics)
     print(f"step {experiment.trainer.step}{noise_scale_note(args.noise_scale)}: "
           f"{experiment.data.summary(metrics)}")
+    if "draws" in metrics:
+        print(draws_line(metrics["draws"]))
     print(f"wrote {out}")
     return 0

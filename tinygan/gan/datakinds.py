@@ -66,6 +66,13 @@ class ToyData:
                 "sample_mean": float(samples.mean()), "sample_std": float(samples.std()),
                 "data_mean": float(real.mean()), "data_std": float(real.std())}
 
+    def measures(self, metrics):
+        """The numbers of ``metrics`` that a repeated draw of samples moves (for
+        ``evaluate(..., draws=N)``)."""
+        names = (("modes_captured", "high_quality", "min_mode_share_of_all", "jsd")
+                 if "modes" in metrics else ("jsd", "sample_mean", "sample_std"))
+        return {name: float(metrics[name]) for name in names}
+
     def summary(self, metrics):
         if "modes" in metrics:
             return (f"modes captured {metrics['modes_captured']}/{metrics['modes']}, "
@@ -155,6 +162,21 @@ class ImageData:
         shares = result["quality"]["class_shares"]
         result["classes_covered"] = sum(share >= SHARE_RANGE[0] for share in shares)
         return result
+
+    def measures(self, metrics):
+        """The numbers of ``metrics`` that a repeated draw of samples moves (for
+        ``evaluate(..., draws=N)``): the Parzen estimate, the judge's measures and the
+        conditional accuracy where they were made."""
+        found = {"parzen_log_likelihood": metrics["parzen"]["log_likelihood"]}
+        if "quality" in metrics:
+            q = metrics["quality"]
+            found.update({name: q[name] for name in (
+                "classifier_score", "confident_share", "frechet_distance", "classes_in_range",
+                "nearest_train_distance")})
+        if "per_digit" in metrics.get("conditional", {}):
+            found.update(conditional_worst=metrics["conditional"]["worst"],
+                         conditional_mean=metrics["conditional"]["mean"])
+        return {name: float(value) for name, value in found.items()}
 
     def summary(self, metrics):
         p = metrics["parzen"]

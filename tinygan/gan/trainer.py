@@ -340,8 +340,9 @@ class Trainer:
         """The EMA generator when that stabiliser is on, else the trained one."""
         return self.ema.model if self.ema is not None else self.generator
 
-    def sample(self, n, seed=None, chunk=2500, noise_scale=1.0, **condition):
+    def sample(self, n, seed=None, chunk=2500, noise_scale=1.0, draw=0, **condition):
         """n generated samples as a host NumPy array (seeded by ``seed``, default the run's;
+        ``draw`` i > 0 splits that seed's sampling stream for another, independent draw;
         ``noise_scale`` spreads z about its centre: ``Generator.sample_noise``).
         G runs in evaluation mode: no dropout, and batch norm normalises with its running
         statistics and leaves them as they are, so sampling never changes the model, and
@@ -349,7 +350,7 @@ class Trainer:
         ``condition`` goes to G's ``sample`` (a conditional GAN's ``label=7``)."""
         generator = self.sampling_generator()
         backend.manual_seed(backend.stream_seed(self.config.seed if seed is None else seed,
-                                                "sampling"))
+                                                "sampling", *((draw,) if draw else ())))
         pieces = []
         with no_grad(), evaluating(generator):
             for start in range(0, n, chunk):
