@@ -2,7 +2,7 @@
 ``tinygan.gan.datakinds`` owns its protocol): VEEGAN's mode coverage for 2-D mixtures,
 a histogram JSD for 1-D data, the paper's Parzen window and digit coverage for MNIST."""
 import json
-import math
+import statistics
 import time
 from numbers import Integral
 
@@ -50,23 +50,17 @@ def evaluate(experiment, samples=None, *, noise_scale=1.0, draws=1):
 
 
 def spread(rows):
-    """For dicts of numbers with the same keys: each key's mean, standard deviation (N − 1
-    in the denominator; 0 for one row), min and max."""
-    summary = {}
-    for name in rows[0]:
-        values = [row[name] for row in rows]
-        mean = math.fsum(values) / len(values)
-        variance = (math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
-                    if len(values) > 1 else 0.0)
-        summary[name] = {"mean": mean, "sd": math.sqrt(variance), "min": min(values),
-                         "max": max(values)}
-    return summary
+    """For two or more dicts of numbers with the same keys: each key's mean, standard
+    deviation (N − 1 in the denominator), min and max."""
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    return {name: {"mean": statistics.fmean(values), "sd": statistics.stdev(values),
+                   "min": min(values), "max": max(values)} for name, values in columns.items()}
 
 
 def draws_line(draws):
     """One line for ``evaluate``'s ``"draws"``: each measure's mean ± sd (min–max)."""
-    parts = [f"{name.replace('_', ' ')} {s['mean']:.4g} ± {s['sd']:.2g} ({s['min']:.4g}–{s['max']:.4g})"
-             for name, s in draws["summary"].items()]
+    parts = [f"{name.replace('_', ' ')} {s['mean']:.4g} ± {s['sd']:.2g} "
+             f"({s['min']:.4g}–{s['max']:.4g})" for name, s in draws["summary"].items()]
     return (f"over {draws['count']} draws of {draws['samples_each']} samples, mean ± sd "
             f"(min–max): " + "; ".join(parts))
 
