@@ -76,7 +76,7 @@ assert tg.gradgradcheck(conv, xs, ws).passed
 # lags: a classifier score of 8.64 after 4,500 steps instead of 9.10, README). Radford et
 # al. drop such layers from deep nets; with only two convolutions a side they are what lets
 # the pair draw clean digits (without them, tinygan and PyTorch alike stall at wobbly ones:
-# README). Samples are drawn with G in evaluation mode: batch norm
+# docs/dcgan_experiments.md). Samples are drawn with G in evaluation mode: batch norm
 # uses its running statistics. Full MNIST's preset samples from an average of G's weights
 # over the last ~1,000 steps (`ema=0.999`, lesson 8); in a run of a few hundred steps it
 # would average the whole run, the first blurry G's included: here `ema=0.0`.

@@ -30,8 +30,9 @@
 # `--noise mixture` draws z from ten Gaussians instead (GM-GAN); each becomes one digit and
 # the judge's confident share rises from 90% to 98%, but the digits come out as caricatures,
 # further apart from each other in the judge's eyes than real digits are (the "feature
-# spread between classes" that `tinygan evaluate` prints: 191 against real digits' 145; README,
-# "Between the digits") — and slerp between two components crosses a gap.
+# spread between classes" that `tinygan evaluate` prints: 191 against real digits' 145;
+# docs/dcgan_experiments.md, "Between the digits") — and slerp between two components
+# crosses a gap.
 
 # %%
 import numpy as np

@@ -15,8 +15,8 @@ appendix C, Table 1), a DCGAN-style pair widely used for MNIST: a fully connecte
 layer of 1024 units (batch norm, ReLU in G / LeakyReLU in D) between z and G's 7×7
 projection and between D's last convolution and its logit. Radford et al. remove such
 layers from *deep* nets; at two convolutions on 28×28 digits they are what makes the pair
-strong enough (README: without them both tinygan and PyTorch stall at a classifier score
-near 6.5).
+strong enough (docs/dcgan_experiments.md: without them both tinygan and PyTorch stall at a
+classifier score near 6.5).
 
     G: z ─Linear─► 1024 ─BN, ReLU─Linear─► 128·7·7 ─BN, ReLU─ ConvT 4×4 /2 … (as above)
     D: … 128×7×7 ─BN, LReLU─Linear─► 1024 ─BN, LReLU─Linear─► 1 logit
