@@ -156,6 +156,45 @@ def test_a_transposed_convolution_builds_its_gradients_im2col_once(
     assert not conv._PASSED
 
 
+def test_values_passed_between_rules_stay_with_their_node(host_rng):
+    """A sum hands one gradient array to both of its inputs. Where the first node's rule
+    that would take a passed-on value does not run (its weight, or γ and β, frozen) and
+    the second node's rule that would pass one does not run (its input constant), the
+    second node must compute its own value, not take the first's: its gradients equal those
+    of the same node alone (float64, ATOL). A transposed convolution of another geometry
+    (its im2col matrix of g differs) and batch norm of another input (its Σ g·(x − μ))."""
+    from tinygan.ops import conv
+
+    def t(shape, grad=False):
+        return t64(host_rng.normal(size=shape), requires_grad=grad)
+
+    def alone(make, leaves, g):
+        copies = [t64(leaf.numpy(), requires_grad=True) for leaf in leaves]
+        make(*copies).backward(g)
+        return [copy.grad.numpy() for copy in copies]
+
+    x1, w1, x2, w2 = t((1, 2, 4, 4), True), t((2, 3, 3, 3)), t((1, 2, 4, 4)), t((2, 3, 3, 3), True)
+    first = F.conv_transpose2d(x1, w1, None, 1, 1, 0, 1, 2)        # both (1, 3, 6, 6)
+    second = F.conv_transpose2d(x2, w2, None, 1, 0, 0, 1, 1)
+    g = t(first.shape)
+    (first + second).backward(g)
+    [want] = alone(lambda w: F.conv_transpose2d(x2, w, None, 1, 0, 0, 1, 1), [w2], g)
+    np.testing.assert_allclose(w2.grad.numpy(), want, rtol=0, atol=ATOL)
+
+    x1, x2 = t((4, 3, 2, 2), True), t((4, 3, 2, 2))
+    gamma1, beta1, gamma2, beta2 = t(3), t(3), t(3, True), t(3, True)
+    first = F.batch_norm(x1, None, None, gamma1, beta1, training=True)
+    second = F.batch_norm(x2, None, None, gamma2, beta2, training=True)
+    g = t(first.shape)
+    (first + second).backward(g)
+    wants = alone(lambda w, b: F.batch_norm(x2, None, None, w, b, training=True),
+                  [gamma2, beta2], g)
+    for leaf, want in zip((gamma2, beta2), wants):
+        np.testing.assert_allclose(leaf.grad.numpy(), want, rtol=0, atol=ATOL)
+    del g
+    assert not conv._PASSED
+
+
 def test_a_delta_kernel_is_a_shift(host_rng):
     """w = e_(a, b) (one channel): y[i, j] = x[i + a − p, j + b − p] (0 outside)."""
     x = host_rng.normal(size=(2, 1, 5, 6))
@@ -238,7 +277,8 @@ def test_batch_norm_in_training_in_every_memory_layout(x_layout, g_layout, host_
     of 84 terms round at ~1e-15."""
     from tinygan.ops import conv
     taken, take = [], conv._taken
-    monkeypatch.setattr(conv, "_taken", lambda g, name: taken.append(take(g, name)) or taken[-1])
+    monkeypatch.setattr(conv, "_taken",
+                        lambda g, *a: taken.append(take(g, *a)) or taken[-1])
     x0, g0 = host_rng.normal(2.0, 3.0, size=(4, 3, 7, 5)), host_rng.normal(size=(4, 3, 7, 5))
     w0, b0 = host_rng.normal(size=3), host_rng.normal(size=3)
     axes, eps = (0, 2, 3), 1e-5

@@ -85,25 +85,28 @@ def _save(output, value):
     _SAVED[id(output)] = value
 
 
-_PASSED = {}    # (id(a gradient array), name) -> a value one rule made for a later one
+_PASSED = {}    # (id(a gradient array), id(the node's output), name) -> a value one rule
+                # made for a later rule of the same node
 
 
-def _pass_on(g, name, value):
-    """Keep ``value`` for a later rule of the same first-order backward step, which takes
-    it with ``_taken`` (a transposed convolution's input rule passes g's im2col matrix to
-    its weight rule; batch norm's input rule its sums to the γ and β rules); kept at most
-    while g lives."""
+def _pass_on(g, y, name, value):
+    """Keep ``value`` for a later rule of the same node (output ``y``) in the same
+    first-order backward step, which takes it with ``_taken`` (a transposed convolution's
+    input rule passes g's im2col matrix to its weight rule; batch norm's input rule its sums
+    to the γ and β rules); kept at most while g lives. Keyed by the node too: a sum hands
+    one g to both of its inputs, and a value left by one node (whose weight rule was
+    skipped) must not reach another's."""
     try:
-        weakref.finalize(g, _PASSED.pop, (id(g), name), None)
+        weakref.finalize(g, _PASSED.pop, (id(g), id(y), name), None)
     except TypeError:                   # an array type without weak references: recompute
         return
-    _PASSED[(id(g), name)] = value
+    _PASSED[(id(g), id(y), name)] = value
 
 
-def _taken(g, name):
-    """What an earlier rule passed on for g under ``name``; None in a recorded pass (g a
-    Tensor) or when no rule did."""
-    return None if isinstance(g, Tensor) else _PASSED.pop((id(g), name), None)
+def _taken(g, y, name):
+    """What an earlier rule of the node with output ``y`` passed on for g under ``name``;
+    None in a recorded pass (g a Tensor) or when no rule did."""
+    return None if isinstance(g, Tensor) else _PASSED.pop((id(g), id(y), name), None)
 
 
 # ----- im2col and col2im on arrays ------------------------------------------------------------
@@ -375,13 +378,13 @@ def _transposed_grad_x(g, y, x, weight, bias=None, *, stride, padding, output_pa
         grad = _run("conv2d", g, weight, stride=stride, padding=padding, dilation=dilation)
         return grad if grad.shape[2:] == (height, width) else grad[:, :, :height, :width]
     grad, columns = _correlate(g, weight, None, stride, padding, dilation, x.shape[2:])
-    _pass_on(g, "im2col", columns)
+    _pass_on(g, y, "im2col", columns)
     return grad
 
 
 def _transposed_grad_weight(g, y, x, weight, bias=None, *, stride, padding, output_padding,
                             dilation):
-    columns = _taken(g, "im2col")
+    columns = _taken(g, y, "im2col")
     return _run("conv2d_weight", g, x, kernel_size=weight.shape[2:], stride=stride,
                 padding=padding, dilation=dilation, columns=columns)
 
@@ -734,8 +737,8 @@ def _batch_norm_grad_x(g, y, x, weight, bias, *, running_mean, running_var, mome
     if isinstance(g, Tensor):
         return (g - _per_channel(mean_g, x.ndim) - centred * _per_channel(c, x.ndim)) \
             * _per_channel(k, x.ndim)
-    _pass_on(g, "Σ g", sum_g)                      # the β rule's sum, and the γ rule's
-    _pass_on(g, "Σ g·(x − μ)", sum_gc)
+    _pass_on(g, y, "Σ g", sum_g)                      # the β rule's sum, and the γ rule's
+    _pass_on(g, y, "Σ g·(x − μ)", sum_gc)
     xp = get_array_module(g)            # the same operations, with no temporaries; out in
     out, work = xp.empty_like(g), xp.empty_like(centred)     # g's memory layout, work in x's
     _input_grad(out, g, centred, work, _spread(mean_g, g), _spread(c, centred), _spread(k, g))
@@ -744,12 +747,12 @@ def _batch_norm_grad_x(g, y, x, weight, bias, *, running_mean, running_var, mome
 
 def _batch_norm_grad_weight(g, y, x, weight, bias, *, running_mean, running_var, momentum, eps):
     centred, inv = _kept(y, x, eps)
-    sum_gc = _taken(g, "Σ g·(x − μ)")
+    sum_gc = _taken(g, y, "Σ g·(x − μ)")
     return (_run("channel_dot", g, centred) if sum_gc is None else sum_gc) * inv
 
 
 def _batch_norm_grad_bias(g, y, x, weight, bias, *, running_mean, running_var, momentum, eps):
-    sum_g = _taken(g, "Σ g")
+    sum_g = _taken(g, y, "Σ g")
     return same_kind(channel_sum, g) if sum_g is None else sum_g
 
 
