@@ -549,6 +549,21 @@ def test_noise_scale_reaches_the_samples_and_leaves_the_model_alone():
         evaluate(experiment, samples=plain, draws=2)
 
 
+@pytest.mark.parametrize("dataset", ["ring", "mixture1d"])
+def test_toy_measures_are_a_function_of_the_samples_and_the_seed(dataset):
+    """The real samples a toy JSD compares with come from the seed's evaluation stream: the
+    same samples and seed give the same numbers whatever the global generator held before,
+    and another seed another reference (so another JSD)."""
+    data = gan.build(dataset, steps=1).data
+    samples = tg.backend.to_numpy(data.distribution.sample(500, dtype="float64")) * 1.1
+    measured = []
+    for earlier in (1, 2):
+        tg.manual_seed(earlier)
+        measured.append(data.evaluate(samples, 7))
+    assert measured[0] == measured[1]
+    assert data.evaluate(samples, 8)["jsd"] != measured[0]["jsd"]
+
+
 def test_repeated_draws_are_each_draw_measured_and_their_spread():
     """evaluate(draws=N): draw 0 is the single evaluation; draw i is the trainer's sampling
     stream split by i, measured by the data's own protocol; the summary is NumPy's mean,
