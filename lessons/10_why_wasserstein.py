@@ -152,7 +152,9 @@ course.show(figure, "10_critic")
 # Each step shrinks the error by about $(\sigma_2/\sigma_1)^2$ — slowly when the two are
 # close, as here; but $W$ changes little between two training steps, so one step per
 # forward, continuing from the last $u$, is enough to follow it. The layer starts with 15
-# steps, as PyTorch's.
+# steps, as PyTorch's `parametrizations.spectral_norm` does. (For a convolution, $\sigma$ is
+# that of the kernel reshaped to a matrix, and the layer's true stretch can be larger: the
+# bound holds for linear layers.)
 
 # %%
 layer = tg.nn.utils.spectral_norm(tg.nn.Linear(8, 16, dtype="float64"))

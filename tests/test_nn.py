@@ -286,10 +286,26 @@ def test_spectral_norm_refuses_what_it_cannot_normalise():
         nn.utils.spectral_norm(nn.Linear(2, 2), name="kernel")
     with pytest.raises(ValueError, match="n_power_iterations must be an integer ≥ 1"):
         nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+    with pytest.raises(ValueError, match="n_power_iterations must be an integer ≥ 1"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=True)
     with pytest.raises(ValueError, match=r"dim must be an axis of weight's shape \(2, 3\)"):
         nn.utils.spectral_norm(nn.Linear(2, 3), dim=2)
     with pytest.raises(ValueError, match="Linear.weight is already normalised"):
         nn.utils.spectral_norm(nn.utils.spectral_norm(nn.Linear(2, 3)))
+
+
+def test_forward_pre_hooks_replace_inputs_and_come_off_with_their_handle():
+    """As PyTorch's: a hook's non-None return replaces the inputs (one value or a tuple),
+    and the returned handle's remove() takes the hook off (a second remove does nothing)."""
+    layer, calls = nn.Linear(2, 1, init=0.5), []
+    x = tg.tensor(np.ones((1, 2), dtype=np.float32))
+    handle = layer.register_forward_pre_hook(lambda module, inputs: calls.append(inputs) or x * 2)
+    np.testing.assert_allclose(layer(x * 7).numpy(), (layer.forward(x * 2)).numpy())
+    assert len(calls) == 1 and np.array_equal(calls[0][0].numpy(), (x * 7).numpy())
+    handle.remove()
+    handle.remove()
+    np.testing.assert_allclose(layer(x * 7).numpy(), (layer.forward(x * 7)).numpy())
+    assert len(calls) == 1
 
 
 def test_module_bookkeeping_and_repr():

@@ -16,6 +16,7 @@ import copy
 import math
 
 from tinygan.backend import split_elementwise
+from tinygan.nn.utils import SpectralNorm
 
 __all__ = ["ExponentialMovingAverage"]
 
@@ -33,7 +34,10 @@ class ExponentialMovingAverage:
         """Average the parameters and the floating-point buffers (batch norm's running
         mean and variance) with the same decay, so the averaged G is evaluated with
         statistics of the same window of training as its weights (timm's ModelEmaV2 does
-        the same); without them it would keep the statistics it was copied with."""
+        the same); without them it would keep the statistics it was copied with. A
+        spectrally normalised layer's u and v then take one step of power iteration on the
+        averaged weight, which makes them unit vectors again (an average of unit vectors is
+        shorter) and keeps σ = uᵀWv an estimate of the averaged weight's norm."""
         self.updates += 1
         decay = 1 - (1 - self.decay) / (1 - self.decay ** self.updates)      # β_t
         for average, current in zip(self.model.parameters(), model.parameters()):
@@ -41,6 +45,10 @@ class ExponentialMovingAverage:
         for average, current in zip(self.model.buffers(), model.buffers()):
             if average.dtype.kind == "f":
                 split_elementwise(_average, (average, current), (decay,))
+        for _, layer in self.model.named_modules():     # spectral normalisation's u and v:
+            for hook in layer._forward_pre_hooks:       # averaged, they are no longer unit
+                if isinstance(hook, SpectralNorm):      # vectors; one step of power iteration
+                    hook.power_iterate(layer, 1)        # on the averaged W, as training takes
 
     def state_dict(self):
         return self.model.state_dict()

@@ -26,6 +26,18 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=requires_grad)
 
 
+class RemovableHandle:
+    """What ``register_forward_pre_hook`` returns: ``remove()`` takes the hook off its list
+    (once; a second call does nothing), as PyTorch's ``RemovableHandle``."""
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
 class Module:
     """Base class of layers and models, as ``torch.nn.Module``: assign Parameters and
     sub-Modules as attributes, write ``forward``, call the module."""
@@ -39,15 +51,19 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
-        for hook in self._forward_pre_hooks:
-            hook(self, inputs)
+        for hook in list(self._forward_pre_hooks):
+            result = hook(self, inputs)
+            if result is not None:
+                inputs = result if isinstance(result, tuple) else (result,)
         return self.forward(*inputs, **kwargs)
 
     def register_forward_pre_hook(self, hook):
         """Call ``hook(module, inputs)`` before every forward, as PyTorch's (which
-        ``nn.utils.spectral_norm`` uses to recompute the weight); returns ``hook``."""
+        ``nn.utils.spectral_norm`` uses to recompute the weight): a hook that returns
+        something other than None replaces the inputs with it (a tuple, or one input).
+        Returns a handle whose ``remove()`` takes the hook off again."""
         self._forward_pre_hooks.append(hook)
-        return hook
+        return RemovableHandle(self._forward_pre_hooks, hook)
 
     # ----- what a module holds ------------------------------------------------------
     def register_buffer(self, name, value):

@@ -100,17 +100,21 @@ class SpectralNorm:
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
     """Spectral normalisation (Miyato et al. 2018), as ``torch.nn.utils.spectral_norm``:
     the module's ``name`` parameter becomes ``<name>_orig`` and every forward uses
-    W / σ(W), σ its largest singular value, so the layer's map is 1-Lipschitz (see
-    :class:`SpectralNorm`). ``dim``: the weight's output axis by default — 1 for
-    ``ConvTranspose2d`` and for tinygan's ``Linear`` (its weight is (in, out)), 0 otherwise.
-    u and v start from random unit vectors (the global generator) and 15 steps of power
-    iteration, as PyTorch's parametrization. Returns ``module``."""
+    W / σ(W), σ the largest singular value of W as a matrix (see :class:`SpectralNorm`).
+    A linear layer's map is then 1-Lipschitz; a convolution's is not bounded by its
+    reshaped kernel's σ and can stretch more where windows overlap (so in PyTorch and in
+    Miyato et al.). ``dim``: the weight's output axis by default — 1 for
+    ``ConvTranspose2d`` and for tinygan's ``Linear`` (its weight is (in, out)), 0
+    otherwise. u and v start from random unit vectors (the global generator) and 15 steps
+    of power iteration, as PyTorch's parametrization (``torch.nn.utils.spectral_norm``,
+    whose names and buffers these are, takes none). Returns ``module``."""
     if name + "_orig" in module.__dict__:
         raise ValueError(f"spectral_norm: {type(module).__name__}.{name} is already normalised")
     weight = getattr(module, name, None)
     if not isinstance(weight, Parameter):
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
-    if not isinstance(n_power_iterations, int) or n_power_iterations < 1:
+    if (isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int)
+            or n_power_iterations < 1):
         raise ValueError(f"spectral_norm: n_power_iterations must be an integer ≥ 1, "
                          f"got {n_power_iterations!r}")
     if dim is None:
