@@ -1,8 +1,10 @@
 """Algorithm 1 and everything around it: k steps, both generator losses, the paper's
 models, determinism, exact resume, divergence and Ctrl-C handling."""
+import math
 import os
 import platform
 import signal
+import statistics
 import sys
 
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 
 import tinygan as tg
 from tinygan import gan
-from tinygan.gan.evaluation import evaluate
+from tinygan.gan.evaluation import evaluate, spread
 
 TINY = dict(g_hidden=16, d_hidden=16, g_depth=1, d_depth=1, batch_size=64, log_every=5)
 
@@ -566,8 +568,9 @@ def test_toy_measures_are_a_function_of_the_samples_and_the_seed(dataset):
 
 def test_repeated_draws_are_each_draw_measured_and_their_spread():
     """evaluate(draws=N): draw 0 is the single evaluation; draw i is the trainer's sampling
-    stream split by i, measured by the data's own protocol; the summary is NumPy's mean,
-    sample standard deviation, min and max of those measures (float64 sums: 1e-12)."""
+    stream split by i, measured by the data's own protocol; the summary is the mean,
+    sample standard deviation, min and max of those measures (the standard library's
+    statistics module as the oracle; float64 sums: 1e-12), NaN where a draw is NaN."""
     experiment = gan.build("ring", steps=200, batch_size=64)    # past JSD's ceiling, log 2
     experiment.trainer.fit()
     single = evaluate(experiment)
@@ -583,10 +586,13 @@ def test_repeated_draws_are_each_draw_measured_and_their_spread():
                        ("modes_captured", "high_quality", "min_mode_share_of_all", "jsd")}
     assert len({row["jsd"] for row in rows}) == 4                   # four independent draws
     for name, summary in repeated["draws"]["summary"].items():
-        values = np.array([row[name] for row in rows])
-        assert summary["mean"] == pytest.approx(values.mean(), rel=1e-12, abs=1e-15)
-        assert summary["sd"] == pytest.approx(values.std(ddof=1), rel=1e-12, abs=1e-15)
-        assert (summary["min"], summary["max"]) == (values.min(), values.max())
+        values = [row[name] for row in rows]
+        assert summary["mean"] == pytest.approx(statistics.fmean(values), rel=1e-12, abs=1e-15)
+        assert summary["sd"] == pytest.approx(statistics.stdev(values), rel=1e-12, abs=1e-15)
+        assert (summary["min"], summary["max"]) == (min(values), max(values))
+    with_nan = spread([{"a": 1.0, "b": 2.0}, {"a": float("nan"), "b": 4.0}])
+    assert all(math.isnan(v) for v in with_nan["a"].values())
+    assert with_nan["b"] == {"mean": 3.0, "sd": math.sqrt(2), "min": 2.0, "max": 4.0}
     for bad in (0, -1, 2.0, True):
         with pytest.raises(ValueError, match="whole number ≥ 1"):
             evaluate(experiment, draws=bad)

@@ -2,9 +2,10 @@
 ``tinygan.gan.datakinds`` owns its protocol): VEEGAN's mode coverage for 2-D mixtures,
 a histogram JSD for 1-D data, the paper's Parzen window and digit coverage for MNIST."""
 import json
-import statistics
 import time
 from numbers import Integral
+
+import numpy
 
 __all__ = ["evaluate", "draws_problem", "draws_line", "ParzenCurve"]
 
@@ -51,10 +52,13 @@ def evaluate(experiment, samples=None, *, noise_scale=1.0, draws=1):
 
 def spread(rows):
     """For two or more dicts of numbers with the same keys: each key's mean, standard
-    deviation (N − 1 in the denominator), min and max."""
-    columns = {name: [row[name] for row in rows] for name in rows[0]}
-    return {name: {"mean": statistics.fmean(values), "sd": statistics.stdev(values),
-                   "min": min(values), "max": max(values)} for name, values in columns.items()}
+    deviation (N − 1 in the denominator), min and max, in float64 (a NaN in a column
+    makes each of its four NaN)."""
+    columns = {name: numpy.array([row[name] for row in rows], dtype=numpy.float64)
+               for name in rows[0]}
+    return {name: {"mean": float(values.mean()), "sd": float(values.std(ddof=1)),
+                   "min": float(values.min()), "max": float(values.max())}
+            for name, values in columns.items()}
 
 
 def draws_line(draws):
