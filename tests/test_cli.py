@@ -295,10 +295,13 @@ def test_dcgan_fc_switches_the_fully_connected_layers(tmp_path):
 
 def test_spectral_norm_trains_saves_resumes_and_is_refused_off_the_dcgan(tmp_path):
     """--spectral-norm gives the DCGAN SN-GAN's D: its checkpoint holds each weight's
-    weight_orig, weight_u and weight_v and no batch norm of D; a resume continues it; the
-    switch on another model is refused in one line before anything is written."""
+    weight_orig, weight_u and weight_v and no batch norm of D; a resume continues it to
+    the same bits as one uninterrupted run (u and v included, which a resume could let
+    drift silently); the switch on another model is refused in one line before anything
+    is written."""
     run = tmp_path / "sn"
-    common = ("--g-hidden", "8", "--d-hidden", "8", "--dcgan-fc", "16", "--out", run, "--quiet")
+    sizes = ("--g-hidden", "8", "--d-hidden", "8", "--dcgan-fc", "16", "--quiet")
+    common = (*sizes, "--out", run)
     result = tinygan("train", "--dataset", "mnist-5k", "--model", "dcgan", "--spectral-norm",
                      "--steps", "1", *common)
     assert result.returncode == 0, result.stderr
@@ -310,6 +313,15 @@ def test_spectral_norm_trains_saves_resumes_and_is_refused_off_the_dcgan(tmp_pat
     assert not any(name.endswith("running_mean") for name in discriminator)
     resumed = tinygan("train", "--resume", "--steps", "2", *common)
     assert resumed.returncode == 0, resumed.stderr
+    straight = tinygan("train", "--dataset", "mnist-5k", "--model", "dcgan", "--spectral-norm",
+                       "--steps", "2", *sizes, "--out", tmp_path / "straight")
+    assert straight.returncode == 0, straight.stderr
+    a, b = tg.load(run / "checkpoint.npz"), tg.load(tmp_path / "straight" / "checkpoint.npz")
+    assert a["step"] == b["step"] == 2 and "discriminator/net.2.weight_u" in discriminator
+    for part in ("generator", "discriminator"):
+        assert set(a[part]) == set(b[part])
+        for name in a[part]:
+            np.testing.assert_array_equal(a[part][name], b[part][name])
     bad = tinygan("train", "--dataset", "mnist-5k", "--spectral-norm", "--out", tmp_path / "bad")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "spectral_norm is built into the DCGAN's discriminator (model dcgan), not into " \

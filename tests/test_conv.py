@@ -63,6 +63,7 @@ GEOMETRIES = [  # (x shape, kernel, stride, padding, dilation)
     ((2, 1, 8, 6), (4, 4), (2, 2), (1, 1), (1, 1)),       # the DCGAN geometry
     ((1, 2, 9, 8), (3, 2), (2, 3), (2, 1), (2, 1)),
     ((1, 2, 5, 5), (5, 5), (1, 1), (0, 0), (1, 1)),       # the kernel covers the image
+    ((1, 2, 6, 5), (4, 4), (2, 2), (0, 0), (1, 1)),       # output_padding 1 > padding: no phases
 ]
 
 
