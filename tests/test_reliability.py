@@ -90,6 +90,49 @@ def test_force_replaces_a_run_after_validating(run_folder, tmp_path):
     assert sorted(p.name for p in copy.iterdir() if p.name.startswith(".")) == []
 
 
+def test_force_replaces_only_a_run_tinygan_wrote(run_folder, tmp_path):
+    """--force is refused, in one line and with every file as it was, where the folder's
+    run files are not a run's: a user's samples.png with no config.json, or a run whose
+    samples.png is a folder (the swap would have stopped halfway, the old run half gone)."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "samples.png").write_text("my picture")
+    refused(tinygan("train", *TOY, "--out", mine, "--force"), "no config.json: not a tinygan run")
+    assert (mine / "samples.png").read_text() == "my picture"
+    copy = tmp_path / "R"
+    copy.mkdir()
+    for name in snapshot(run_folder):
+        (copy / name).write_bytes((run_folder / name).read_bytes())
+    (copy / "samples.png").unlink()
+    (copy / "samples.png").mkdir()
+    (copy / "samples.png" / "inside").write_text("kept")
+    before = snapshot(copy)
+    refused(tinygan("train", *TOY, "--out", copy, "--force"), "is not a plain file")
+    assert snapshot(copy) == before
+
+
+def test_a_force_swap_that_fails_puts_the_old_run_back(run_folder, tmp_path, monkeypatch,
+                                                       capsys):
+    """--force moves the old run aside before the new files go in; where a move fails (the
+    disk, a permission) the old run's files go back, each as it was."""
+    from tinygan.cli import main
+    copy = tmp_path / "R"
+    copy.mkdir()
+    for name in snapshot(run_folder):
+        (copy / name).write_bytes((run_folder / name).read_bytes())
+    before, replace = snapshot(copy), os.replace
+
+    def failing(source, target):
+        staged = Path(source).parent.name.startswith(".new-run")      # the new file going in
+        if staged and Path(target) == copy / "checkpoint.npz":
+            raise OSError(28, "No space left on device", str(target))
+        return replace(source, target)
+    monkeypatch.setattr(os, "replace", failing)
+    assert main(["train", *TOY, "--out", str(copy), "--force", "--seed", "3"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert snapshot(copy) == before
+
+
 def test_evaluate_never_overwrites_what_it_did_not_write(run_folder, tmp_path):
     before = snapshot(run_folder)
     for name in ("checkpoint.npz", "config.json", "metrics.json", "samples.npy"):

@@ -239,6 +239,8 @@ def validate(args):
         if existing and not args.force:
             raise CommandError(f"{folder} already holds a run ({', '.join(existing)}); use "
                                f"--resume to continue it, --force to replace it, or another --out")
+        if existing:
+            _check_replaceable(folder, existing)
         config, data_dir = defaults.with_(**typed), args.data_dir
     try:
         config.validate()
@@ -260,6 +262,20 @@ def validate(args):
                 write_config=state is None or saved != config)
 
 
+def _check_replaceable(folder, existing):
+    """--force replaces only a run tinygan wrote: its config.json must read as one, and
+    every file of it be a plain file (a folder under a run file's name would stop the swap
+    halfway)."""
+    if "config.json" not in existing:
+        raise CommandError(f"{folder} holds {', '.join(existing)} but no config.json: not a "
+                           f"tinygan run, so --force will not replace it; choose another --out")
+    read_config(folder / "config.json")
+    for name in existing:
+        if not (folder / name).is_file() or (folder / name).is_symlink():
+            raise CommandError(f"{folder / name} is not a plain file, so it is not a run's; "
+                               f"--force will not replace it: move it or choose another --out")
+
+
 def _start(plan):
     """Act: write config.json (and for --force the first checkpoint) aside, then swap the
     new files in for the old run's."""
@@ -275,15 +291,31 @@ def _start(plan):
         write_json(folder / "config.json", plan.config.to_dict())
         return
     aside = Path(tempfile.mkdtemp(prefix=f".{STAGING}.tmp-{os.getpid()}-", dir=folder))
+    old, moved, stranded = aside / "old", [], []
     try:
         write_json(aside / "config.json", plan.config.to_dict())
         trainer.save_checkpoint(aside / "checkpoint.npz")
-        for name in plan.existing:
-            (folder / name).unlink()
-        for name in ("config.json", "checkpoint.npz"):
-            os.replace(aside / name, folder / name)
+        old.mkdir()
+        try:                                   # the old run aside, the new one in; if a
+            for name in plan.existing:         # move fails, the old run goes back
+                os.replace(folder / name, old / name)
+                moved.append(name)
+            for name in ("config.json", "checkpoint.npz"):
+                os.replace(aside / name, folder / name)
+        except OSError as error:
+            for name in moved:
+                try:
+                    os.replace(old / name, folder / name)
+                except OSError:
+                    stranded.append(name)
+            if stranded:                       # kept where they are, and said where
+                raise CommandError(f"could not replace the run in {folder} ({error.strerror}) "
+                                   f"nor put back {', '.join(stranded)}, which are in "
+                                   f"{old}") from None
+            raise
     finally:
-        shutil.rmtree(aside, ignore_errors=True)
+        if not stranded:
+            shutil.rmtree(aside, ignore_errors=True)
 
 
 def _progress_bar(trainer, total, quiet):
