@@ -267,6 +267,10 @@ def test_dcgan_model_trains_and_interpolates(tmp_path):
     lonely = tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--slerp", "--out",
                      tmp_path / "x.png")
     assert lonely.returncode == 2 and "give --interpolate" in lonely.stderr
+    overflow = tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--interpolate", "2",
+                       "--noise-scale", "1e40", "--out", tmp_path / "new" / "deeper" / "s.png")
+    assert overflow.returncode == 2 and "samples hold NaN or inf" in overflow.stderr
+    assert len(overflow.stderr.strip().splitlines()) == 1 and not (tmp_path / "new").exists()
     toy = tinygan("train", "--dataset", "ring", "--model", "dcgan", "--out", tmp_path / "t")
     assert toy.returncode == 2 and "dcgan model is for MNIST" in toy.stderr
 

@@ -179,6 +179,10 @@ def test_frechet_fallback_offset_and_imaginary_parts(monkeypatch):
     monkeypatch.setattr(frechet, "_sqrtm", lambda: complex_root(0.01))      # refused
     with pytest.raises(ValueError, match="imaginary part of 0.01"):
         frechet_distance(mu, sigma1, mu, sigma2)
+    monkeypatch.setattr(frechet, "_sqrtm", lambda: real_sqrtm)
+    for bad in (np.nan, np.inf):                # refused before a square root that may hang
+        with pytest.raises(ValueError, match="hold NaN or inf"):
+            frechet_distance(mu, np.where(np.eye(5) > 0, bad, sigma1), mu, sigma2)
 
 
 def test_frechet_without_scipy_says_how_to_get_it(monkeypatch):

@@ -296,6 +296,45 @@ def test_crafted_run_state_is_refused_in_one_line(tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_non_finite_weights_and_a_negative_step_are_refused_in_one_line(tmp_path):
+    """Training never saves NaN or inf weights or a step below 0 (divergence keeps the
+    last good checkpoint), so a checkpoint holding them is damaged: sample, evaluate and a
+    resume refuse it in one line, naming the array, and the resumed run's config.json is
+    left as it was."""
+    trainer = gan.build("ring", steps=2, g_hidden=8, d_hidden=8, batch_size=32).trainer
+    trainer.fit()
+    state = trainer.state_dict()
+    poisoned = {name: np.full_like(value, np.nan) if name == "net.0.weight" else value
+                for name, value in state["generator"].items()}
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(state["config"]))
+    for damage, message in (({"generator": poisoned}, "generator parameter net.0.weight holds NaN"),
+                            ({"step": -5}, "the checkpoint's step is -5")):
+        tg.save({**state, **damage}, run / "checkpoint.npz")
+        before = snapshot(run)
+        refused(tinygan("sample", "--checkpoint", run / "checkpoint.npz", "--out",
+                        tmp_path / "x.npy"), message)
+        refused(tinygan("evaluate", "--checkpoint", run / "checkpoint.npz", "--out",
+                        tmp_path / "e.json"), message)
+        refused(tinygan("train", "--out", run, "--resume", "--steps", "4", "--quiet"), message)
+        assert snapshot(run) == before and not (tmp_path / "x.npy").exists()
+
+
+def test_samples_that_overflow_are_refused_before_anything_is_written(run_folder, tmp_path):
+    """A noise scale so large that z overflows float32 makes NaN or inf samples: sample,
+    its --interpolate strip and evaluate refuse them in one line and write nothing, not
+    even the folders --out names (the distance's matrix square root of NaN features would
+    never have returned)."""
+    checkpoint = run_folder / "checkpoint.npz"
+    message = "the generator's samples hold NaN or inf: a noise scale of 1e+40"
+    refused(tinygan("sample", "--checkpoint", checkpoint, "--noise-scale", "1e40", "--out",
+                    tmp_path / "a" / "s.npy"), message)
+    refused(tinygan("evaluate", "--checkpoint", checkpoint, "--noise-scale", "1e40", "--out",
+                    tmp_path / "b" / "e.json"), message)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_kill_9_leftovers_are_removed_by_the_next_save(tmp_path):
     path = tmp_path / "c.npz"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

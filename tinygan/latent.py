@@ -24,7 +24,7 @@ from tinygan.nn.utils import evaluating
 from tinygan.tensor import Tensor, no_grad
 
 __all__ = ["lerp", "slerp", "shell", "attribute_vector", "attribute_arithmetic", "ink", "slant",
-           "interpolations", "interpolation_figure"]
+           "interpolations", "interpolation_figure", "NonFiniteSamples", "require_finite"]
 
 SIDE = 28
 CONTROL_DIRECTIONS = 16     # random directions the control of attribute_arithmetic averages over
@@ -174,6 +174,23 @@ def attribute_arithmetic(generator, measure, classify, n=2000, fraction=0.25, sc
     return result
 
 
+class NonFiniteSamples(ValueError):
+    """G's output holds NaN or inf."""
+
+
+def require_finite(samples, noise_scale=1.0):
+    """``samples`` (an array or a Tensor), or :class:`NonFiniteSamples` if any is NaN or
+    inf: z spread so far (``noise_scale``) that z or G's activations overflow float32, or
+    weights that are not finite. Checked before a sample is written or measured (a
+    distance's matrix square root of NaN features would not return)."""
+    values = samples.data if isinstance(samples, Tensor) else samples
+    if not bool(backend.get_array_module(values).isfinite(values).all()):
+        raise NonFiniteSamples(f"the generator's samples hold NaN or inf: a noise scale of "
+                               f"{noise_scale:g} overflows float32 in z or in G, or G's weights "
+                               f"are not finite")
+    return samples
+
+
 def interpolations(generator, rows, steps=10, spherical=True, condition=None, noise_scale=1.0):
     """G along ``rows`` paths between random endpoint pairs drawn from G's prior (from the
     backend's seeded generator): ``rows·steps`` images, row by row, G in evaluation mode
@@ -191,7 +208,7 @@ def interpolations(generator, rows, steps=10, spherical=True, condition=None, no
                              f"{tuple(condition.shape)}")
         inputs.append(Tensor(backend.xp.repeat(condition, steps, axis=0)))
     with no_grad(), evaluating(generator):
-        return generator(*inputs)
+        return require_finite(generator(*inputs), noise_scale)
 
 
 def interpolation_figure(generator, rows, steps=10, spherical=True, path=None, condition=None,

@@ -9,6 +9,7 @@ from tinygan.cli.common import (CommandError, add_backend_option, add_noise_scal
 from tinygan.cli.runs import (environment, experiment_from_checkpoint, other_data,
                               write_json)
 from tinygan.gan.evaluation import draws_line, draws_problem, evaluate
+from tinygan.latent import NonFiniteSamples
 
 KIND = "tinygan-evaluation"          # marks the files this command wrote (and may rewrite)
 
@@ -72,8 +73,11 @@ def run(args):
     experiment, out, mismatch, recorded = validate(args)
     if mismatch:
         print(f"warning: {mismatch} (evaluating anyway: --force)")
-    metrics = evaluate(experiment, noise_scale=args.noise_scale,    # MNIST: the cached judge
-                       draws=args.draws)
+    try:
+        metrics = evaluate(experiment, noise_scale=args.noise_scale,  # MNIST: the cached judge
+                           draws=args.draws)
+    except NonFiniteSamples as error:
+        raise CommandError(str(error)) from None
     metrics.update(kind=KIND, step=experiment.trainer.step, noise_scale=args.noise_scale,
                    config=experiment.config.to_dict(),
                    environment=environment(), checkpoint=str(args.checkpoint),

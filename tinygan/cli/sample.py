@@ -10,6 +10,7 @@ from tinygan.cli.common import (CommandError, add_backend_option, add_noise_scal
 from tinygan.cli.runs import experiment_from_checkpoint
 from tinygan.gan.conditional import one_hot
 from tinygan.gan.config import seed_problem
+from tinygan.latent import NonFiniteSamples
 
 
 def add_parser(verbs):
@@ -68,7 +69,13 @@ def validate(args):
 
 def run(args):
     experiment = validate(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(args, experiment)
+    except NonFiniteSamples as error:
+        raise CommandError(str(error)) from None
+
+
+def _write(args, experiment):
     if args.interpolate is not None:
         from tinygan import backend, latent
         backend.manual_seed(backend.stream_seed(
@@ -76,12 +83,16 @@ def run(args):
         digits = None
         if experiment.config.model == "cgan":
             digits = [i % 10 if args.label is None else args.label for i in range(args.interpolate)]
+        made = [folder for folder in args.out.parents if not folder.exists()]   # deepest first
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         try:
             latent.interpolation_figure(experiment.trainer.sampling_generator(),
                                         rows=args.interpolate, spherical=args.slerp,
                                         path=args.out, noise_scale=args.noise_scale,
                                         condition=None if digits is None else one_hot(digits))
-        except ImportError as error:
+        except (ImportError, NonFiniteSamples) as error:
+            for folder in made:                 # nothing written: no folders left behind
+                folder.rmdir()
             raise CommandError(str(error)) from None
         held = "" if digits is None else f" (digits {', '.join(map(str, digits))}, one per row)"
         print(f"wrote {args.interpolate} {'slerp' if args.slerp else 'lerp'} paths of step "

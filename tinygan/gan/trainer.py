@@ -40,6 +40,7 @@ from tinygan.gan import objectives
 from tinygan.gan.config import BINARY_LOSSES, GANConfig
 from tinygan.gan.ema import ExponentialMovingAverage
 from tinygan.gan.stabilisers import MinibatchDiscrimination
+from tinygan.latent import require_finite
 from tinygan.nn.utils import clip_column_norms_, evaluating, grad_norm
 from tinygan.ops import concatenate, sigmoid
 from tinygan.tensor import grad, no_grad
@@ -267,18 +268,28 @@ class Trainer:
                 for who, value in (("discriminator", d_loss), ("generator", g_loss)):
                     if not math.isfinite(float(value)):
                         self._diverged(f"the {who} loss became {float(value)} at step {step}")
-        for network, model in (("generator", self.generator), ("discriminator", self.discriminator)):
+        what = self._not_finite()
+        if what:
+            self._diverged(f"{what} holds NaN or inf at step {self.step - 1}")
+
+    def _not_finite(self, average=False):
+        """The first parameter or optimizer state (and with ``average``, averaged weight)
+        that holds NaN or inf, named; None when every one is finite."""
+        xp = backend.xp
+        models = [("generator", self.generator), ("discriminator", self.discriminator)]
+        if average and self.ema is not None:
+            models.append(("averaged generator", self.ema.model))
+        for network, model in models:
             for name, parameter in model.named_parameters():
                 if not bool(xp.isfinite(parameter.data).all()):
-                    self._diverged(f"the {network} parameter {name} holds NaN or inf at step "
-                                   f"{self.step - 1}")
+                    return f"the {network} parameter {name}"
         for network, optimizer in (("generator", self.g_optimizer),
                                    ("discriminator", self.d_optimizer)):
             for position, entries in optimizer.state_dict()["state"].items():
                 for key, value in entries.items():
                     if hasattr(value, "shape") and not bool(xp.isfinite(value).all()):
-                        self._diverged(f"the {network} optimizer's {key} of parameter "
-                                       f"{position} holds NaN or inf at step {self.step - 1}")
+                        return f"the {network} optimizer's {key} of parameter {position}"
+        return None
 
     def _diverged(self, what):
         where = (f"the last good checkpoint (step {self.last_good_step}) is {self.checkpoint_path}"
@@ -356,7 +367,7 @@ class Trainer:
             for start in range(0, n, chunk):
                 pieces.append(generator.sample(min(chunk, n - start), noise_scale=noise_scale,
                                                **condition).data)
-        return backend.to_numpy(backend.xp.concatenate(pieces))
+        return require_finite(backend.to_numpy(backend.xp.concatenate(pieces)), noise_scale)
 
     # ----- state ----------------------------------------------------------------------------
     def state_dict(self):
@@ -401,9 +412,14 @@ class Trainer:
         for name, schedule in self.schedules.items():
             schedule.load_state_dict(state["schedules"][name])
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        if self.step < 0:
+            raise ValueError(f"the checkpoint's step is {self.step}, not a step count ≥ 0")
         if self.ema is not None:           # one G step, so one EMA update, per iteration
             self.ema.load_state_dict(state["ema"], updates=self.step)
         self.history = {name: list(state["history"][name]) for name in HISTORY_FIELDS}
+        what = self._not_finite(average=True)       # training never saves such a state
+        if what:
+            raise ValueError(f"{what} holds NaN or inf in the checkpoint")
         self.last_good_step = self.step
 
     def save_checkpoint(self, path=None):

@@ -49,6 +49,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
         raise ValueError(f"mismatched statistics: means {mu1.shape}, {mu2.shape}; "
                          f"covariances {sigma1.shape}, {sigma2.shape}")
+    if not all(numpy.isfinite(a).all() for a in (mu1, sigma1, mu2, sigma2)):
+        raise ValueError("the statistics hold NaN or inf (SciPy's sqrtm would not return)")
     root = sqrtm(sigma1 @ sigma2)
     if not numpy.isfinite(root).all():
         offset = numpy.eye(len(mu1)) * OFFSET
