@@ -93,6 +93,22 @@ def test_paper_schedules():
     assert optim.ExponentialDecay(opt, initial=0.1, factor=2.0, floor=1e-6).value(100) == 1e-6
     decay.load_state_dict({"t": 10})
     assert abs(opt.param_groups[0]["lr"] - 0.1 / 1.000004 ** 10) < 1e-15
+    huge = optim.ExponentialDecay(opt, initial=0.1, factor=10.0, floor=1e-6)
+    assert huge.value(400) == huge.value(10**9) == 1e-6      # 10⁴⁰⁰ is beyond a float
+    below = optim.ExponentialDecay(opt, initial=1e-7, factor=1.5, floor=1e-6)
+    assert below.value(0) == below.value(50) == 1e-7          # the floor never raises a rate
+
+
+def test_the_decay_reaches_its_floor_in_training_without_overflow():
+    """lr_decay = 10 passes 10³⁰⁸ at step 309: the rates sit at the floor to the end, and a
+    rate typed below the floor is kept as typed (recorded and used alike)."""
+    from tinygan import gan
+    trainer = gan.build("ring", steps=320, lr_decay=10.0, lr_g=1e-7, g_hidden=8, d_hidden=8,
+                        g_depth=1, d_depth=1, batch_size=16, ema=0.0, log_every=10**6).trainer
+    trainer.fit()
+    assert trainer.step == 320
+    assert trainer.g_optimizer.param_groups[0]["lr"] == 1e-7
+    assert trainer.d_optimizer.param_groups[0]["lr"] == 1e-6
 
 
 # ----- the updates split across threads (backend.split_elementwise) ----------------------

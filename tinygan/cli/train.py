@@ -88,7 +88,7 @@ def add_parser(verbs):
     parser.add_argument("--lr-d", type=float, help="discriminator learning rate")
     parser.add_argument("--lr-decay", type=float,
                         help=f"both rates ÷ this at every step (a generator update and its "
-                             f"--k D updates), never below {GANConfig.lr_floor:g} (1: constant; "
+                             f"--k D updates), never below {GANConfig.lr_floor:g} or the rate given (1: constant; "
                              f"1.0005: 9.5× lower after 4,500 steps; default: the preset's)")
     parser.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     parser.add_argument("--pack", type=int, help="PacGAN pack size (1 = off)")

@@ -74,7 +74,8 @@ class GANConfig:
     lr_d: float = 1e-3
     beta1: float = 0.5
     beta2: float = 0.999
-    lr_decay: float = 1.0              # per-update factor: lr_t = max(lr / decayᵗ, lr_floor)
+    lr_decay: float = 1.0              # per-update factor: lr_t = max(lr / decayᵗ, lr_floor),
+                                       #   the floor never above lr itself
     lr_floor: float = 1e-6
     momentum: float = 0.5              # SGD: momentum at the start …
     final_momentum: float = 0.5        # … rising linearly to this …

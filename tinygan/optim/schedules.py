@@ -2,7 +2,8 @@
 recomputes them exactly from t alone).
 
 - ``ExponentialDecay``: η_t = max(η₀ / factorᵗ, floor) — the paper: η₀ = 0.1,
-  factor 1.000004, floor 1e-6.
+  factor 1.000004, floor 1e-6. The floor stops the decay; it never raises a rate that
+  starts below it (η_t ≤ η₀ always).
 - ``LinearRamp``: a hyper-parameter moving linearly from ``start`` to ``end`` over
   ``steps`` updates, then held — the paper's momentum 0.5 → 0.7.
 """
@@ -47,7 +48,11 @@ class ExponentialDecay(Schedule):
         super().__init__(optimizer, key)
 
     def value(self, t):
-        return max(self.initial / self.factor ** t, self.floor)
+        try:
+            decayed = self.initial / self.factor ** t
+        except OverflowError:                  # factorᵗ beyond a float: decayed to nothing
+            decayed = 0.0
+        return max(decayed, min(self.floor, self.initial))
 
 
 class LinearRamp(Schedule):
