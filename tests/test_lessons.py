@@ -178,6 +178,12 @@ def test_exports_are_all_or_nothing_and_force_keeps_a_backup(tmp_path):
     assert result.returncode == 0, result.stderr
     assert first.read_text() == course.student_copy(LESSONS[0].read_text())
     assert Path(f"{first}.bak").read_text() == edited and second.exists()
+    again = course.student_copy(LESSONS[0].read_text()) + "print('my second answer')\n"
+    first.write_text(again)
+    result = tinygan("export", "--student", tmp_path / "copies", "--source", source, "--force")
+    assert result.returncode == 0, result.stderr           # the first backup is kept too
+    assert Path(f"{first}.bak").read_text() == edited
+    assert Path(f"{first}.bak1").read_text() == again
 
 
 def test_export_takes_exactly_one_destination(tmp_path):

@@ -11,7 +11,8 @@ teacher's exports (student scripts, notebooks, an nbgrader course).
   (``lessons/README.md``, "For teachers").
 - Every export is all or nothing: when a file it would write exists with other content,
   nothing is written (``CourseError`` names the files) unless ``force=True``, which keeps
-  the old file as ``NAME.bak``.
+  the old file as ``NAME.bak`` (``NAME.bak1``, ``NAME.bak2``, … where that exists: no
+  earlier backup is overwritten).
 """
 import os
 import re
@@ -186,22 +187,33 @@ def nbgrader_notebook(lesson):
     return notebook
 
 
+def _backup_name(path):
+    """NAME.bak, or the first of NAME.bak1, NAME.bak2, … that is free: a second --force
+    keeps the first one's backup (a student's earlier work) as well."""
+    backup, number = path.with_name(path.name + ".bak"), 0
+    while backup.exists() or backup.is_symlink():
+        number += 1
+        backup = path.with_name(f"{path.name}.bak{number}")
+    return backup
+
+
 def _write_all(files, force=False):
     """Write ``{path: text}``: all or nothing. Identical files are left alone; a file with
-    other content stops everything (naming it) unless ``force``, which keeps ``NAME.bak``."""
+    other content stops everything (naming it) unless ``force``, which keeps it under
+    ``_backup_name``."""
     changed = [path for path, text in files.items()
                if path.exists() and (path.is_dir() or path.read_text() != text)]
     if changed and not force:
         names = ", ".join(str(path) for path in changed)
         raise CourseError(f"would overwrite {len(changed)} changed file(s): {names} "
-                          f"(--force keeps each as NAME.bak)")
+                          f"(--force keeps each as NAME.bak, or NAME.bak1, … if that exists)")
     written = []
     for path, text in files.items():
         if path.is_file() and path.read_text() == text:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
-            os.replace(path, path.with_name(path.name + ".bak"))
+            os.replace(path, _backup_name(path))
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.write_text(text)
         os.replace(temporary, path)
