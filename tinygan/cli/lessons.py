@@ -25,7 +25,8 @@ def add_parser(verbs):
                             help="lessons folder (default: the repository's)")
     for action in (notebooks, export):
         action.add_argument("--force", action="store_true",
-                            help="replace changed files, keeping each as NAME.bak (NAME.bak1, … if taken)")
+                            help="replace changed files, keeping each as NAME.bak "
+                                 "(NAME.bak1, … if taken)")
     parser.set_defaults(run=run)
 
 
