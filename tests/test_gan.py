@@ -593,6 +593,6 @@ def test_repeated_draws_are_each_draw_measured_and_their_spread():
     with_nan = spread([{"a": 1.0, "b": 2.0}, {"a": float("nan"), "b": 4.0}])
     assert all(math.isnan(v) for v in with_nan["a"].values())
     assert with_nan["b"] == {"mean": 3.0, "sd": math.sqrt(2), "min": 2.0, "max": 4.0}
-    for bad in (0, -1, 2.0, True):
-        with pytest.raises(ValueError, match="whole number ≥ 1"):
+    for bad in (0, -1, 1001, 2.0, True):
+        with pytest.raises(ValueError, match="whole number from 1 to 1,000"):
             evaluate(experiment, draws=bad)

@@ -8,7 +8,7 @@ from tinygan.cli.common import (CommandError, add_backend_option, add_noise_scal
                                 select_backend)
 from tinygan.cli.runs import (environment, experiment_from_checkpoint, other_data,
                               write_json)
-from tinygan.gan.evaluation import draws_line, draws_problem, evaluate
+from tinygan.gan.evaluation import MAX_DRAWS, draws_line, draws_problem, evaluate
 from tinygan.latent import NonFiniteSamples
 
 KIND = "tinygan-evaluation"          # marks the files this command wrote (and may rewrite)
@@ -31,7 +31,7 @@ def add_parser(verbs):
                         help="draw the samples N times, each from its own random stream, and "
                              "report each measure's mean, standard deviation, min and max beside "
                              "the first draw's metrics (default 1: one draw, whose numbers move "
-                             "from draw to draw)")
+                             f"from draw to draw; at most {MAX_DRAWS:,})")
     add_noise_scale_option(parser)
     add_backend_option(parser)
     parser.set_defaults(run=run)

@@ -10,10 +10,14 @@ import numpy
 __all__ = ["evaluate", "draws_problem", "draws_line", "ParzenCurve"]
 
 
+MAX_DRAWS = 1000     # a spread needs a handful; 1,000 draws of 10,000 digits take half a day
+
+
 def draws_problem(draws):
     """Why ``draws`` cannot be a number of sample draws (a sentence), or None when it can."""
-    if isinstance(draws, bool) or not isinstance(draws, Integral) or draws < 1:
-        return f"the number of draws must be a whole number ≥ 1, got {draws!r}"
+    if (isinstance(draws, bool) or not isinstance(draws, Integral)
+            or not 1 <= draws <= MAX_DRAWS):
+        return f"the number of draws must be a whole number from 1 to {MAX_DRAWS:,}, got {draws!r}"
     return None
 
 
