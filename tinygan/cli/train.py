@@ -177,13 +177,17 @@ def _resumed_config(args, folder, typed, config=None):
     return config.with_(**free), config
 
 
+def _widest(config):
+    """The widest layer: the hidden widths, z, or the data's (the 2014 maxout D's 1,200)."""
+    return max(config.g_hidden, config.d_hidden, config.noise_dim,
+               1200 if config.model == "mnist_2014" else 784 if config.dataset == "mnist" else 2)
+
+
 def _activation_bytes(config):
     """A generous estimate of one step's memory: every layer's float32 activations and
     their gradients for a batch of real and generated samples, at the widest width, and
     minibatch discrimination's m × m × B × C distances."""
-    widest = max(config.g_hidden, config.d_hidden, config.noise_dim,
-                 1200 if config.model == "mnist_2014" else 784 if config.dataset == "mnist" else 2)
-    layers = config.g_depth + config.d_depth + 4
+    widest, layers = _widest(config), config.g_depth + config.d_depth + 4
     minibatch = 4 * 2 * 3 * config.batch_size ** 2 * config.minibatch_kernels * config.minibatch_kernel_dim
     return 4 * 2 * 2 * config.batch_size * widest * layers * 5 + minibatch   # 5: maxout pieces, slack
 
@@ -206,10 +210,6 @@ def validate(args):
     if args.parzen_every < 0 or (args.parzen_every and args.dataset not in MNIST_DATASETS):
         raise CommandError(f"--parzen-every takes a number of steps ≥ 0 on MNIST; got "
                            f"{args.parzen_every} on {args.dataset}")
-    if args.data_dir is not None and args.dataset != "mnist":
-        raise CommandError(f"--data-dir holds full MNIST files; {args.dataset} is "
-                           f"{'the embedded sample' if args.dataset == 'mnist-5k' else 'generated'}"
-                           f", not read from a folder")
     typed = {field: getattr(args, field) for field in OVERRIDES if getattr(args, field) is not None}
     if args.paper:
         if args.dataset not in MNIST_DATASETS:
@@ -246,8 +246,8 @@ def validate(args):
         config.validate()
     except ConfigError as error:
         raise CommandError(str(error)) from None
-    check_memory(_activation_bytes(config), f"--batch-size {config.batch_size}",
-                 "one training step")
+    check_memory(_activation_bytes(config), f"--batch-size {config.batch_size} with layers up "
+                 f"to {_widest(config):,} wide", "one training step")
     experiment = build_experiment(config, checkpoint_path=folder / "checkpoint.npz",
                                   data_dir=data_dir)
     if state is not None:

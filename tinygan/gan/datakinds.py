@@ -39,6 +39,9 @@ class ToyData:
     """A toy mixture with a known density (``self.distribution``)."""
 
     def __init__(self, name, data_dir=None):
+        if data_dir is not None:
+            raise DataError(f"--data-dir holds full MNIST files; {name} is generated, not "
+                            f"read from a folder")
         self.name, self.distribution = name, make_toy(name)
 
     def provenance(self):
@@ -102,8 +105,8 @@ class ImageData:
 
     def __init__(self, name, data_dir=None):
         if name != "mnist" and data_dir is not None:
-            raise DataError(f"--data-dir holds full MNIST; {name} is the embedded sample "
-                            f"(use --dataset mnist to read {data_dir})")
+            raise DataError(f"--data-dir holds full MNIST files; {name} is the embedded "
+                            f"sample, not read from a folder (full MNIST is --dataset mnist)")
         self.name, self.mnist = name, load_mnist_dataset(name, data_dir)
 
     def provenance(self):

@@ -294,8 +294,15 @@ class Trainer:
     def _diverged(self, what):
         where = (f"the last good checkpoint (step {self.last_good_step}) is {self.checkpoint_path}"
                  if self.last_good_step is not None else "no checkpoint was saved")
-        raise TrainingDiverged(f"training diverged: {what}; {where}. Try a lower learning rate, "
-                               f"the non-saturating loss, or label smoothing.")
+        config = self.config
+        remedies = ["a lower learning rate"]
+        if config.loss == "minimax":
+            remedies.append("the non-saturating loss")
+        if config.loss in BINARY_LOSSES and config.label_smoothing == 0:
+            remedies.append("label smoothing")
+        remedy = (remedies[0] if len(remedies) == 1
+                  else f"{', '.join(remedies[:-1])} or {remedies[-1]}")
+        raise TrainingDiverged(f"training diverged: {what}; {where}. Try {remedy}.")
 
     # ----- the loop -----------------------------------------------------------------------
     def fit(self, steps=None, progress=None):
