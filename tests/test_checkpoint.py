@@ -70,6 +70,17 @@ def test_resumed_training_is_bit_identical(tmp_path, make_optimizer, on_backend)
 def test_missing_file(tmp_path):
     with pytest.raises(tg.CheckpointError, match="does not exist"):
         tg.load(tmp_path / "nope.npz")
+    (tmp_path / "loop.npz").symlink_to(tmp_path / "loop.npz")
+    with pytest.raises(tg.CheckpointError, match="a link that leads nowhere"):
+        tg.load(tmp_path / "loop.npz")
+    (tmp_path / "run" / "checkpoint.npz").mkdir(parents=True)    # a folder of that name:
+    with pytest.raises(tg.CheckpointError, match=r"checkpoint.npz is a folder, not a checkpoint "
+                                                 r"file$"):          # no hint to look inside
+        tg.load(tmp_path / "run" / "checkpoint.npz")
+    tg.save({"step": 1}, tmp_path / "other" / "checkpoint.npz")
+    with pytest.raises(tg.CheckpointError, match=r"other is a folder, not a checkpoint file "
+                                                 r"\(try .*other/checkpoint.npz\)"):
+        tg.load(tmp_path / "other")
 
 
 def test_truncated_file(tmp_path):
@@ -112,6 +123,26 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert tg.load(path)["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]      # no temporary left behind
+
+
+@pytest.mark.parametrize("error, reason", [
+    (OSError(28, "No space left on device"), "No space left on device"),
+    (OSError("200000 requested and 49120 written"),          # NumPy's short write
+     "200000 requested and 49120 written (a short write: is the disk full?)")])
+def test_a_failed_write_names_the_file_and_keeps_the_previous_one(tmp_path, monkeypatch,
+                                                                  error, reason):
+    """An error while writing carries no file name of its own; the save names its path
+    (the command line prints "PATH: reason"), and the previous checkpoint stays."""
+    path = tg.save({"step": 1, "w": np.ones(3)}, tmp_path / "c.npz")
+
+    def full(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError) as raised:
+        tg.save({"step": 2, "w": np.zeros(3)}, path)
+    monkeypatch.undo()
+    assert (raised.value.filename, raised.value.strerror) == (str(path), reason)
+    assert tg.load(path)["step"] == 1 and [p.name for p in tmp_path.iterdir()] == ["c.npz"]
 
 
 def test_nested_values_round_trip(tmp_path):

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +51,21 @@ def test_train_writes_every_artefact_and_resume_continues(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert "from step 60" in resumed.stdout
     assert json.loads((out / "metrics.json").read_text())["steps"] == 90
+
+
+def test_default_run_folders_name_the_data_the_model_and_the_seed(tmp_path):
+    """Without --out a run goes to runs/DATASET-seedS, with --model to runs/DATASET-MODEL-seedS
+    and with --paper to runs/DATASET-paper-seedS, so the README's examples, run one after
+    the other, do not collide."""
+    for args, folder in ((["--dataset", "ring"], "ring-seed0"),
+                         (["--dataset", "ring", "--seed", "2"], "ring-seed2"),
+                         (["--dataset", "mnist-5k", "--paper"], "mnist-5k-paper-seed0"),
+                         (["--dataset", "mnist-5k", "--model", "mnist_2014"],
+                          "mnist-5k-mnist_2014-seed0")):
+        result = tinygan("train", *args, "--steps", "1", "--quiet", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert f"to {Path('runs') / folder}" in result.stdout
+        assert (tmp_path / "runs" / folder / "checkpoint.npz").is_file()
 
 
 def test_resume_through_the_command_equals_one_long_run(tmp_path):

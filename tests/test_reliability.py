@@ -212,9 +212,10 @@ def test_an_unexpected_error_is_called_a_bug(monkeypatch, capsys):
 def test_resume_refuses_contradicting_options_naming_each(run_folder):
     before = snapshot(run_folder)
     result = tinygan("train", "--dataset", "ring", "--out", run_folder, "--resume", "--seed", "7",
-                     "--lr-d", "0.5", "--loss", "minimax")
+                     "--lr-d", "0.5", "--loss", "minimax", "--feature-matching")
     refused(result, "--loss minimax (the run has non_saturating); --seed 7 (the run has 0); "
-                    "--lr-d 0.5 (the run has 0.002)")      # the ring preset's Adam rate
+                    "--lr-d 0.5 (the run has 0.002); "    # the ring preset's Adam rate
+                    "--feature-matching (the run has it off)")
     refused(tinygan("train", "--dataset", "ring", "--out", run_folder, "--resume", "--steps", "3"),
             "--steps 3 would shorten the run, which is configured for 6 steps")
     refused(tinygan("train", "--dataset", "grid", "--out", run_folder, "--resume"),
@@ -363,7 +364,7 @@ def test_kill_9_leftovers_are_removed_by_the_next_save(tmp_path):
 # ----- signals --------------------------------------------------------------------------
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_saves_the_checkpoint_and_exits_128_plus_its_number(tmp_path, signum, status):
-    out = tmp_path / "run"
+    out = tmp_path / "my run"                               # the hint quotes it for a shell
     process = subprocess.Popen(
         [sys.executable, "-m", "tinygan", "train", "--dataset", "ring", "--steps", "100000",
          "--batch-size", "32", "--checkpoint-every", "100000", "--out", str(out), "--quiet"],
@@ -378,7 +379,7 @@ def test_a_signal_saves_the_checkpoint_and_exits_128_plus_its_number(tmp_path, s
     assert process.returncode == status, stderr
     assert "Traceback" not in stderr and "interrupted at step" in stderr
     step = int(stderr.split("interrupted at step ")[1].split(";")[0])
-    assert f"Continue with: tinygan train --out {out} --resume" in stderr
+    assert f"Continue with: tinygan train --out '{out}' --resume" in stderr
     assert step > 0 and tg.load(out / "checkpoint.npz")["step"] == step
 
 

@@ -111,9 +111,12 @@ def atomic_write(path, write):
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(temporary):
             os.remove(temporary)
+        if isinstance(error, OSError) and error.filename is None:   # a write or a flush:
+            reason = error.strerror or f"{error} (a short write: is the disk full?)"
+            raise OSError(error.errno, reason, path) from error     # name the file
         raise
     return path
 
@@ -176,10 +179,13 @@ def load(path):
     """
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise CheckpointError(f"no checkpoint at {path}: the file does not exist")
+        why = ("a link that leads nowhere (broken, or a loop)" if os.path.lexists(path)
+               else "the file does not exist")
+        raise CheckpointError(f"no checkpoint at {path}: {why}")
     if os.path.isdir(path):
-        raise CheckpointError(f"{path} is a folder, not a checkpoint file (try "
-                              f"{os.path.join(path, 'checkpoint.npz')})")
+        inside = os.path.join(path, "checkpoint.npz")
+        hint = f" (try {inside})" if os.path.isfile(inside) else ""
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file{hint}")
     try:
         with open(path, "rb") as stream:
             magic = stream.read(4)

@@ -22,17 +22,19 @@ def _version(module_name):
 def run(args):
     import tinygan
     from tinygan import fused
+    cupy = _version("cupy")
     lines = [
         ("tinygan", tinygan.__version__),
         ("python", platform.python_version()),
         ("numpy", numpy.__version__),
-        ("cupy", _version("cupy")),
+        ("cupy", cupy),
         ("matplotlib", _version("matplotlib")),
         ("tqdm", _version("tqdm")),
         ("backend in use", backend.status()),
         ("backends", ", ".join(backend.backend_names())),
         ("GPU visible", backend.gpu_status()),
-        ("fused kernels", "on (CuPy arrays)" if fused.enabled() else "off (TINYGAN_FUSED=0)"),
+        ("fused kernels", ("on" if fused.enabled() else "off (TINYGAN_FUSED=0)")
+         + (", for CuPy arrays" if cupy != "not installed" else ", for CuPy arrays (not installed)")),
     ]
     width = max(len(name) for name, _ in lines)
     for name, value in lines:

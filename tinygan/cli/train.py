@@ -4,6 +4,7 @@ Validate first, act second: every option, the run folder, a resumed run's files 
 data are checked before anything is created, deleted or overwritten. ``--force`` builds the
 new run's first files aside and swaps them in only once they are written."""
 import os
+import shlex
 import shutil
 import signal
 import tempfile
@@ -122,7 +123,9 @@ def add_parser(verbs):
                              "validation images; 10,000 test images) every N steps, written to "
                              "parzen_curve.json and parzen_curve.png (0: off)")
     add_backend_option(parser)
-    parser.add_argument("--out", type=Path, help="run folder (default: runs/DATASET-seedS)")
+    parser.add_argument("--out", type=Path, help="run folder (default: runs/DATASET-seedS, "
+                                                 "runs/DATASET-MODEL-seedS with --model, "
+                                                 "runs/DATASET-paper-seedS with --paper)")
     parser.add_argument("--data-dir", help="folder with MNIST IDX files (default: $TINYGAN_DATA, "
                                            "else the embedded 5k sample)")
     parser.add_argument("--resume", action="store_true",
@@ -135,6 +138,15 @@ def add_parser(verbs):
 
 def _option(field):
     return "--" + field.replace("_", "-")
+
+
+def _typed(field, value):
+    """The option as the user typed it: a switch by its name alone."""
+    return _option(field) if value is True else f"{_option(field)} {value}"
+
+
+def _setting(value):
+    return {True: "it on", False: "it off"}.get(value, value) if isinstance(value, bool) else value
 
 
 @dataclass
@@ -163,7 +175,7 @@ def _resumed_config(args, folder, typed, config=None):
     config = config if config is not None else _saved_config(folder)
     if config.dataset != args.dataset:
         raise CommandError(f"{folder} holds a {config.dataset} run, not {args.dataset}")
-    contradictions = [f"{_option(field)} {value} (the run has {getattr(config, field)})"
+    contradictions = [f"{_typed(field, value)} (the run has {_setting(getattr(config, field))})"
                       for field, value in typed.items()
                       if field not in FREE_ON_RESUME and value != getattr(config, field)]
     if contradictions:
@@ -224,7 +236,8 @@ def validate(args):
     except ConfigError as error:
         raise CommandError(str(error)) from None
     seed = typed.get("seed", defaults.seed)
-    folder = args.out or Path("runs") / f"{args.dataset}-seed{seed}"
+    kind = ["paper"] if args.paper else [typed["model"]] if "model" in typed else []
+    folder = args.out or Path("runs") / "-".join([args.dataset, *kind, f"seed{seed}"])
     check_writable_folder(folder, "--out")
     existing = [name for name in RUN_FILES if (folder / name).exists()]
     state = saved = None
@@ -347,7 +360,8 @@ def _fit(plan, quiet):
         trainer.fit(progress=update)
     except TrainingInterrupted as stop:
         raise Stopped(f"interrupted at step {stop.step}; checkpoint saved to "
-                      f"{stop.checkpoint_path}. Continue with: tinygan train --out {folder} "
+                      f"{stop.checkpoint_path}. Continue with: tinygan train --out "
+                      f"{shlex.quote(str(folder))} "
                       f"--resume",
                       128 + (stop.signum or signal.SIGINT)) from None
     except TrainingDiverged as error:
