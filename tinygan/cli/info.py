@@ -34,7 +34,7 @@ def run(args):
         ("backends", ", ".join(backend.backend_names())),
         ("GPU visible", backend.gpu_status()),
         ("fused kernels", ("on" if fused.enabled() else "off (TINYGAN_FUSED=0)")
-         + (", for CuPy arrays" if cupy != "not installed" else ", for CuPy arrays (not installed)")),
+         + ", for CuPy arrays" + (" (not installed)" if cupy == "not installed" else "")),
     ]
     width = max(len(name) for name, _ in lines)
     for name, value in lines:
