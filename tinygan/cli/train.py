@@ -41,6 +41,35 @@ OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_
              "d_batch_norm", "noise", "noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth",
              "dcgan_fc", "spectral_norm")
 
+# options that only act together with another setting: typed without it, each is refused
+# rather than silently recorded in config.json and ignored (field: (acts when, as what))
+ONLY_WITH = {
+    "noise_components": (lambda c: c.noise == "mixture", "the mixture prior's (--noise mixture)"),
+    "noise_sigma": (lambda c: c.noise == "mixture", "the mixture prior's (--noise mixture)"),
+    "noise_range": (lambda c: c.noise != "gaussian",
+                    "uniform noise's range or the mixture's means' (--noise uniform or mixture)"),
+    "minibatch_kernel_dim": (lambda c: c.minibatch_kernels > 0,
+                             "minibatch discrimination's (--minibatch-kernels B)"),
+    "penalty_weight": (lambda c: c.penalty != "none", "a gradient penalty's (--penalty gp or r1)"),
+    "beta1": (lambda c: c.optimizer == "adam", "Adam's (--optimizer adam)"),
+    "beta2": (lambda c: c.optimizer == "adam", "Adam's (--optimizer adam)"),
+    "g_depth": (lambda c: c.model == "mlp", "the MLP model's (the others' depths are fixed)"),
+    "d_depth": (lambda c: c.model == "mlp", "the MLP model's (the others' depths are fixed)"),
+    "g_hidden": (lambda c: c.model in ("mlp", "dcgan"),
+                 "the MLP's or the DCGAN's (the 2014 and conditional models' widths are fixed)"),
+    "d_hidden": (lambda c: c.model in ("mlp", "dcgan"),
+                 "the MLP's or the DCGAN's (the 2014 and conditional models' widths are fixed)"),
+    "marginal_clip": (lambda c: c.model == "mnist_2014", "the 2014 model's output bias"),
+}
+
+
+def _ignored(typed, config):
+    """The typed options that ``config`` would ignore, each with why, or None."""
+    ignored = [f"{_option(field)} is {what}" for field, (acts, what) in ONLY_WITH.items()
+               if field in typed and not acts(config)]
+    them = "them" if len(ignored) > 1 else "it"
+    return f"{'; '.join(ignored)}: this run would ignore {them}; leave {them} out" if ignored else None
+
 
 def add_parser(verbs):
     parser = verbs.add_parser("train", help="train a GAN (Algorithm 1 of Goodfellow et al. 2014)")
@@ -259,6 +288,9 @@ def validate(args):
         config.validate()
     except ConfigError as error:
         raise CommandError(str(error)) from None
+    ignored = _ignored(typed, config)
+    if ignored:
+        raise CommandError(ignored)
     check_memory(_activation_bytes(config), f"--batch-size {config.batch_size} with layers up "
                  f"to {_widest(config):,} wide", "one training step")
     experiment = build_experiment(config, checkpoint_path=folder / "checkpoint.npz",

