@@ -241,8 +241,8 @@ course.show(figure, "15_six_ways_to_fail")
 #   classes grows by half), and each class varies a little less (*within*). A GAN whose
 #   prior has one component per digit does the first of these (docs/dcgan_experiments.md,
 #   "Between the digits": 9.84 and 98.4% confident, above real test digits' 9.70 and
-#   97.4%, with a distance 3.7 times the preset's). A score above the real data's is a warning, not a
-#   record.
+#   97.4%, with a distance 3.7 times the preset's). A score above the real data's is a
+#   warning, not a record.
 
 # %%
 print(f"half the digits: {sum(measured['half the digits']['class_shares'][5:]):.1%} "

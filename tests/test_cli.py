@@ -66,6 +66,12 @@ def test_default_run_folders_name_the_data_the_model_and_the_seed(tmp_path):
         assert result.returncode == 0, result.stderr
         assert f"to {Path('runs') / folder}" in result.stdout
         assert (tmp_path / "runs" / folder / "checkpoint.npz").is_file()
+    earlier = tinygan("train", "--dataset", "ring", "--model", "mlp", "--resume", "--steps", "2",
+                      cwd=tmp_path)                   # a run made before folders named models
+    assert earlier.returncode == 2 and "--out runs/ring-seed0 --resume" in earlier.stderr
+    paper = tinygan("train", "--dataset", "mnist-5k", "--paper", "--noise", "gaussian", "--steps",
+                    "1", "--quiet", "--out", tmp_path / "p")     # --paper's own noise range is
+    assert paper.returncode == 0, paper.stderr                  # not the user's to leave out
 
 
 def test_resume_through_the_command_equals_one_long_run(tmp_path):

@@ -111,26 +111,62 @@ def test_force_replaces_only_a_run_tinygan_wrote(run_folder, tmp_path):
     assert snapshot(copy) == before
 
 
-def test_a_force_swap_that_fails_puts_the_old_run_back(run_folder, tmp_path, monkeypatch,
-                                                       capsys):
-    """--force moves the old run aside before the new files go in; where a move fails (the
-    disk, a permission) the old run's files go back, each as it was."""
-    from tinygan.cli import main
-    copy = tmp_path / "R"
-    copy.mkdir()
+def _run_copy(run_folder, folder):
+    folder.mkdir()
     for name in snapshot(run_folder):
-        (copy / name).write_bytes((run_folder / name).read_bytes())
+        (folder / name).write_bytes((run_folder / name).read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("error, status, message", [
+    (OSError(28, "No space left on device"), 2, "No space left on device"),
+    (KeyboardInterrupt(), 130, "interrupted")])
+def test_a_force_swap_that_fails_puts_the_old_run_back(run_folder, tmp_path, monkeypatch,
+                                                       capsys, error, status, message):
+    """--force moves the old run aside before the new files go in; where a move fails (the
+    disk, a permission) or a signal comes in between, the old run's files go back, each as
+    it was."""
+    from tinygan.cli import main
+    copy = _run_copy(run_folder, tmp_path / "R")
     before, replace = snapshot(copy), os.replace
 
     def failing(source, target):
         staged = Path(source).parent.name.startswith(".new-run")      # the new file going in
         if staged and Path(target) == copy / "checkpoint.npz":
-            raise OSError(28, "No space left on device", str(target))
+            raise error
+        return replace(source, target)
+    monkeypatch.setattr(os, "replace", failing)
+    assert main(["train", *TOY, "--out", str(copy), "--force", "--seed", "3"]) == status
+    assert message in capsys.readouterr().err
+    assert snapshot(copy) == before
+
+
+def test_old_run_files_that_cannot_go_back_are_kept_where_the_message_says(
+        run_folder, tmp_path, monkeypatch, capsys):
+    """If a file of the old run cannot be moved back either, the rest go back and it is
+    kept in a folder beside the run (not the staging folder, which the next save clears),
+    named in the one line; a later --force leaves that folder alone."""
+    from tinygan.cli import main
+    copy = _run_copy(run_folder, tmp_path / "R")
+    before, replace = snapshot(copy), os.replace
+
+    def failing(source, target):
+        staged = Path(source).parent.name.startswith(".new-run")
+        if (staged and Path(target) == copy / "checkpoint.npz") or (
+                Path(source).parent.name == "old" and Path(target).name == "samples.npy"):
+            raise OSError(5, "Input/output error", str(target))
         return replace(source, target)
     monkeypatch.setattr(os, "replace", failing)
     assert main(["train", *TOY, "--out", str(copy), "--force", "--seed", "3"]) == 2
-    assert "No space left on device" in capsys.readouterr().err
-    assert snapshot(copy) == before
+    err = capsys.readouterr().err
+    [kept] = [p for p in copy.iterdir() if p.name.startswith("old-run-")]
+    assert f"the old run's files are in {kept}" in err
+    assert {name: digest for name, digest in snapshot(copy).items() if "/" not in name} == {
+        name: digest for name, digest in before.items() if name != "samples.npy"}
+    assert (kept / "samples.npy").read_bytes() == (run_folder / "samples.npy").read_bytes()
+    monkeypatch.undo()
+    assert main(["train", *TOY, "--out", str(copy), "--force", "--seed", "3"]) == 0
+    assert (kept / "samples.npy").read_bytes() == (run_folder / "samples.npy").read_bytes()
 
 
 def test_evaluate_never_overwrites_what_it_did_not_write(run_folder, tmp_path):

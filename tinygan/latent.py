@@ -185,9 +185,10 @@ def require_finite(samples, noise_scale=1.0):
     distance's matrix square root of NaN features would not return)."""
     values = samples.data if isinstance(samples, Tensor) else samples
     if not bool(backend.get_array_module(values).isfinite(values).all()):
-        raise NonFiniteSamples(f"the generator's samples hold NaN or inf: a noise scale of "
-                               f"{noise_scale:g} overflows float32 in z or in G, or G's weights "
-                               f"are not finite")
+        cause = (f"a noise scale of {noise_scale:g} overflows float32 in z or in G, or G's "
+                 f"weights are not finite" if noise_scale != 1 else "G's weights or activations "
+                 "are not finite")
+        raise NonFiniteSamples(f"the generator's samples hold NaN or inf: {cause}")
     return samples
 
 

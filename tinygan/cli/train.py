@@ -27,6 +27,7 @@ from tinygan.gan.objectives import LOSSES, PENALTIES
 from tinygan.gan.models import NOISE
 from tinygan.gan.evaluation import ParzenCurve, evaluate
 from tinygan.gan.trainer import FREE_ON_RESUME
+from tinygan.latent import NonFiniteSamples
 
 STAGING = "new-run"        # --force writes the new run's first files in .new-run.tmp-PID-*
 
@@ -40,36 +41,6 @@ OVERRIDES = ("steps", "batch_size", "k", "loss", "label_smoothing", "seed", "lr_
              "marginal_clip", "feature_matching", "minibatch_kernels", "minibatch_kernel_dim",
              "d_batch_norm", "noise", "noise_dim", "g_hidden", "g_depth", "d_hidden", "d_depth",
              "dcgan_fc", "spectral_norm")
-
-# options that only act together with another setting: typed without it, each is refused
-# rather than silently recorded in config.json and ignored (field: (acts when, as what))
-ONLY_WITH = {
-    "noise_components": (lambda c: c.noise == "mixture", "the mixture prior's (--noise mixture)"),
-    "noise_sigma": (lambda c: c.noise == "mixture", "the mixture prior's (--noise mixture)"),
-    "noise_range": (lambda c: c.noise != "gaussian",
-                    "uniform noise's range or the mixture's means' (--noise uniform or mixture)"),
-    "minibatch_kernel_dim": (lambda c: c.minibatch_kernels > 0,
-                             "minibatch discrimination's (--minibatch-kernels B)"),
-    "penalty_weight": (lambda c: c.penalty != "none", "a gradient penalty's (--penalty gp or r1)"),
-    "beta1": (lambda c: c.optimizer == "adam", "Adam's (--optimizer adam)"),
-    "beta2": (lambda c: c.optimizer == "adam", "Adam's (--optimizer adam)"),
-    "g_depth": (lambda c: c.model == "mlp", "the MLP model's (the others' depths are fixed)"),
-    "d_depth": (lambda c: c.model == "mlp", "the MLP model's (the others' depths are fixed)"),
-    "g_hidden": (lambda c: c.model in ("mlp", "dcgan"),
-                 "the MLP's or the DCGAN's (the 2014 and conditional models' widths are fixed)"),
-    "d_hidden": (lambda c: c.model in ("mlp", "dcgan"),
-                 "the MLP's or the DCGAN's (the 2014 and conditional models' widths are fixed)"),
-    "marginal_clip": (lambda c: c.model == "mnist_2014", "the 2014 model's output bias"),
-}
-
-
-def _ignored(typed, config):
-    """The typed options that ``config`` would ignore, each with why, or None."""
-    ignored = [f"{_option(field)} is {what}" for field, (acts, what) in ONLY_WITH.items()
-               if field in typed and not acts(config)]
-    them = "them" if len(ignored) > 1 else "it"
-    return f"{'; '.join(ignored)}: this run would ignore {them}; leave {them} out" if ignored else None
-
 
 def add_parser(verbs):
     parser = verbs.add_parser("train", help="train a GAN (Algorithm 1 of Goodfellow et al. 2014)")
@@ -118,8 +89,9 @@ def add_parser(verbs):
     parser.add_argument("--lr-d", type=float, help="discriminator learning rate")
     parser.add_argument("--lr-decay", type=float,
                         help=f"both rates ÷ this at every step (a generator update and its "
-                             f"--k D updates), never below {GANConfig.lr_floor:g} or the rate given (1: constant; "
-                             f"1.0005: 9.5× lower after 4,500 steps; default: the preset's)")
+                             f"--k D updates), down to {GANConfig.lr_floor:g} (a rate given below "
+                             f"that stays as given; 1: constant; 1.0005: 9.5× lower after 4,500 "
+                             f"steps; default: the preset's)")
     parser.add_argument("--ema", type=float, help="EMA decay of G's weights (0 = off)")
     parser.add_argument("--pack", type=int, help="PacGAN pack size (1 = off)")
     parser.add_argument("--feature-matching", action="store_true", default=None,
@@ -252,6 +224,7 @@ def validate(args):
         raise CommandError(f"--parzen-every takes a number of steps ≥ 0 on MNIST; got "
                            f"{args.parzen_every} on {args.dataset}")
     typed = {field: getattr(args, field) for field in OVERRIDES if getattr(args, field) is not None}
+    own = dict(typed)                  # what the user typed (--paper adds its settings below)
     if args.paper:
         if args.dataset not in MNIST_DATASETS:
             raise CommandError(f"--paper is the 2014 MNIST configuration; {args.dataset} is not MNIST")
@@ -267,6 +240,11 @@ def validate(args):
     seed = typed.get("seed", defaults.seed)
     kind = ["paper"] if args.paper else [typed["model"]] if "model" in typed else []
     folder = args.out or Path("runs") / "-".join([args.dataset, *kind, f"seed{seed}"])
+    earlier = Path("runs") / f"{args.dataset}-seed{seed}"     # the default before it named kinds
+    if (args.resume and args.out is None and not (folder / "config.json").exists()
+            and (earlier / "config.json").exists()):
+        raise CommandError(f"nothing to resume in {folder}; {earlier} holds a run (default "
+                           f"folders did not name the model before): --out {earlier} --resume")
     check_writable_folder(folder, "--out")
     existing = [name for name in RUN_FILES if (folder / name).exists()]
     state = saved = None
@@ -288,7 +266,7 @@ def validate(args):
         config.validate()
     except ConfigError as error:
         raise CommandError(str(error)) from None
-    ignored = _ignored(typed, config)
+    ignored = config.ignored(own)
     if ignored:
         raise CommandError(ignored)
     check_memory(_activation_bytes(config), f"--batch-size {config.batch_size} with layers up "
@@ -314,7 +292,11 @@ def _check_replaceable(folder, existing):
     if "config.json" not in existing:
         raise CommandError(f"{folder} holds {', '.join(existing)} but no config.json: not a "
                            f"tinygan run, so --force will not replace it; choose another --out")
-    read_config(folder / "config.json")
+    try:
+        read_config(folder / "config.json")
+    except CommandError as error:
+        raise CommandError(f"{error}; --force replaces only a tinygan run: move it or choose "
+                           f"another --out") from None
     for name in existing:
         if not (folder / name).is_file() or (folder / name).is_symlink():
             raise CommandError(f"{folder / name} is not a plain file, so it is not a run's; "
@@ -336,31 +318,45 @@ def _start(plan):
         write_json(folder / "config.json", plan.config.to_dict())
         return
     aside = Path(tempfile.mkdtemp(prefix=f".{STAGING}.tmp-{os.getpid()}-", dir=folder))
-    old, moved, stranded = aside / "old", [], []
+    old, moved, kept = aside / "old", [], None
     try:
         write_json(aside / "config.json", plan.config.to_dict())
         trainer.save_checkpoint(aside / "checkpoint.npz")
         old.mkdir()
-        try:                                   # the old run aside, the new one in; if a
-            for name in plan.existing:         # move fails, the old run goes back
+        try:                                   # the old run aside, the new one in; if a move
+            for name in plan.existing:         # fails (or a signal comes), the old run goes back
                 os.replace(folder / name, old / name)
                 moved.append(name)
             for name in ("config.json", "checkpoint.npz"):
                 os.replace(aside / name, folder / name)
-        except OSError as error:
-            for name in moved:
-                try:
-                    os.replace(old / name, folder / name)
-                except OSError:
-                    stranded.append(name)
-            if stranded:                       # kept where they are, and said where
-                raise CommandError(f"could not replace the run in {folder} ({error.strerror}) "
-                                   f"nor put back {', '.join(stranded)}, which are in "
-                                   f"{old}") from None
-            raise
+        except BaseException as error:
+            kept = _put_back(folder, old, moved)
+            if kept is None:
+                raise
+            reason = getattr(error, "strerror", None) or type(error).__name__
+            raise CommandError(f"could not replace the run in {folder} ({reason}) nor put all "
+                               f"of it back: the old run's files are in {kept}") from None
     finally:
-        if not stranded:
-            shutil.rmtree(aside, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _put_back(folder, old, moved):
+    """Move the old run's files back from ``old``; None when all went back, else the folder
+    (outside the staging folder, which the next save would clear) that keeps the rest."""
+    stranded = []
+    for name in moved:
+        try:
+            os.replace(old / name, folder / name)
+        except OSError:
+            stranded.append(name)
+    if not stranded:
+        return None
+    kept = folder / f"old-run-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        os.replace(old, kept)
+    except OSError:
+        return old
+    return kept
 
 
 def _progress_bar(trainer, total, quiet):
@@ -396,7 +392,7 @@ def _fit(plan, quiet):
                       f"{shlex.quote(str(folder))} "
                       f"--resume",
                       128 + (stop.signum or signal.SIGINT)) from None
-    except TrainingDiverged as error:
+    except (TrainingDiverged, NonFiniteSamples) as error:     # the latter: Parzen's samples
         raise CommandError(str(error)) from None
     finally:
         if bar:
@@ -418,7 +414,10 @@ def run(args):
     _fit(plan, args.quiet)
     wall = time.perf_counter() - started
 
-    samples = trainer.sample(config.eval_samples)
+    try:
+        samples = trainer.sample(config.eval_samples)
+    except NonFiniteSamples as error:
+        raise CommandError(f"{error} (the checkpoint of step {trainer.step} is kept)") from None
     numpy.save(folder / "samples.npy", samples)
     metrics = evaluate(experiment, samples)
     steps_trained = max(trainer.step, 1)

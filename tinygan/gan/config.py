@@ -135,6 +135,17 @@ class GANConfig:
             raise ConfigError("; ".join(problems))
         return self
 
+    def ignored(self, fields):
+        """One sentence naming each of ``fields`` (settings given on purpose, e.g. typed
+        options) that this configuration would ignore, with what it belongs to; None when
+        every one acts. ``ONLY_WITH`` states which setting acts with which."""
+        ignored = [f"--{field.replace('_', '-')} is {what}"
+                   for field, (acts, what) in ONLY_WITH.items()
+                   if field in fields and not acts(self)]
+        them = "them" if len(ignored) > 1 else "it"
+        return (f"{'; '.join(ignored)}: this run would ignore {them}; leave {them} out"
+                if ignored else None)
+
     def validate(self):
         """Refuse values no run can use, naming every problem; returns ``self``."""
         self.check_types()
@@ -224,6 +235,28 @@ class GANConfig:
 
 DATASETS = ("ring", "grid", "gaussian1d", "mixture1d", *MNIST_DATASETS)
 MODELS = ("mlp", "mnist_2014", "dcgan", "cgan")
+
+# settings that act only together with another: given without it, one is ignored (field:
+# (acts when, what it belongs to)); GANConfig.ignored names them, and `tinygan train` refuses
+# a typed option that its run would ignore rather than record it in config.json
+ONLY_WITH = {
+    "noise_components": (lambda c: c.noise == "mixture", "the mixture prior's (--noise mixture)"),
+    "noise_sigma": (lambda c: c.noise == "mixture", "the mixture prior's (--noise mixture)"),
+    "noise_range": (lambda c: c.noise != "gaussian",
+                    "uniform noise's range or the mixture's means' (--noise uniform or mixture)"),
+    "minibatch_kernel_dim": (lambda c: c.minibatch_kernels > 0,
+                             "minibatch discrimination's (--minibatch-kernels B)"),
+    "penalty_weight": (lambda c: c.penalty != "none", "a gradient penalty's (--penalty gp or r1)"),
+    "beta1": (lambda c: c.optimizer == "adam", "Adam's (--optimizer adam)"),
+    "beta2": (lambda c: c.optimizer == "adam", "Adam's (--optimizer adam)"),
+    "g_depth": (lambda c: c.model == "mlp", "the MLP model's (the others' depths are fixed)"),
+    "d_depth": (lambda c: c.model == "mlp", "the MLP model's (the others' depths are fixed)"),
+    "g_hidden": (lambda c: c.model in ("mlp", "dcgan"),
+                 "the MLP's or the DCGAN's (the 2014 and conditional models' widths are fixed)"),
+    "d_hidden": (lambda c: c.model in ("mlp", "dcgan"),
+                 "the MLP's or the DCGAN's (the 2014 and conditional models' widths are fixed)"),
+    "marginal_clip": (lambda c: c.model == "mnist_2014", "the 2014 model's output bias"),
+}
 
 # The defaults per data set: what works best, measured (see README and the issue notes).
 PRESETS = {

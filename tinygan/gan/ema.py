@@ -16,7 +16,7 @@ import copy
 import math
 
 from tinygan.backend import split_elementwise
-from tinygan.nn.utils import SpectralNorm
+from tinygan.nn.utils import spectral_norms
 
 __all__ = ["ExponentialMovingAverage"]
 
@@ -45,10 +45,8 @@ class ExponentialMovingAverage:
         for average, current in zip(self.model.buffers(), model.buffers()):
             if average.dtype.kind == "f":
                 split_elementwise(_average, (average, current), (decay,))
-        for _, layer in self.model.named_modules():     # spectral normalisation's u and v:
-            for hook in layer._forward_pre_hooks:       # averaged, they are no longer unit
-                if isinstance(hook, SpectralNorm):      # vectors; one step of power iteration
-                    hook.power_iterate(layer, 1)        # on the averaged W, as training takes
+        for layer, hook in spectral_norms(self.model):   # averaged, u and v are no longer
+            hook.power_iterate(layer, 1)                 # unit vectors: one step on the averaged W
 
     def state_dict(self):
         return self.model.state_dict()

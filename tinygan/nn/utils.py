@@ -9,7 +9,8 @@ from tinygan.nn.layers import Linear
 from tinygan.nn.module import Parameter
 from tinygan.tensor import Tensor
 
-__all__ = ["clip_column_norms_", "grad_norm", "evaluating", "spectral_norm", "SpectralNorm"]
+__all__ = ["clip_column_norms_", "grad_norm", "evaluating", "spectral_norm", "spectral_norms",
+           "SpectralNorm"]
 
 
 def clip_column_norms_(weight, max_norm):
@@ -95,6 +96,15 @@ class SpectralNorm:
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         sigma = ((self.matrix(original) @ Tensor(v[:, None])) * Tensor(u[:, None])).sum()  # uᵀWv
         object.__setattr__(module, self.name, original / sigma)
+
+
+def spectral_norms(module):
+    """(layer, its :class:`SpectralNorm` hook) for every spectrally normalised layer in
+    ``module`` (itself included)."""
+    for _, layer in module.named_modules():
+        for hook in layer._forward_pre_hooks:
+            if isinstance(hook, SpectralNorm):
+                yield layer, hook
 
 
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
