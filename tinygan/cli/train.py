@@ -337,7 +337,8 @@ def _start(plan):
             raise CommandError(f"could not replace the run in {folder} ({reason}) nor put all "
                                f"of it back: the old run's files are in {kept}") from None
     finally:
-        shutil.rmtree(aside, ignore_errors=True)
+        if kept != old:                        # (old itself: the one place its files are left)
+            shutil.rmtree(aside, ignore_errors=True)
 
 
 def _put_back(folder, old, moved):
