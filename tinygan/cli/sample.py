@@ -69,13 +69,6 @@ def validate(args):
 
 def run(args):
     experiment = validate(args)
-    try:
-        return _write(args, experiment)
-    except NonFiniteSamples as error:
-        raise CommandError(str(error)) from None
-
-
-def _write(args, experiment):
     if args.interpolate is not None:
         from tinygan import backend, latent
         backend.manual_seed(backend.stream_seed(
@@ -99,8 +92,11 @@ def _write(args, experiment):
               f"{experiment.trainer.step}{held}{noise_scale_note(args.noise_scale)} to {args.out}")
         return 0
     condition = {} if args.label is None else {"label": args.label}
-    samples = experiment.trainer.sample(args.n, seed=args.seed, noise_scale=args.noise_scale,
-                                        **condition)
+    try:
+        samples = experiment.trainer.sample(args.n, seed=args.seed, noise_scale=args.noise_scale,
+                                            **condition)
+    except NonFiniteSamples as error:
+        raise CommandError(str(error)) from None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix == ".npy":
         atomic_write(args.out, lambda stream: numpy.save(stream, samples))
